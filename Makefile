@@ -1,0 +1,38 @@
+# fpt-book: `make test` (ruff + pytest) and `make book` (execute notebooks, build HTML).
+PRESET ?= default
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv test lint format book notebooks html clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+notebooks: venv
+	$(BIN)/python tools/execute_notebooks.py --preset $(PRESET)
+
+html: venv
+	$(BIN)/jupyter-book build . -W --keep-going
+
+book: notebooks html
+	@echo "Book built at _build/html/index.html (preset=$(PRESET))"
+
+clean:
+	rm -rf _build book/executed

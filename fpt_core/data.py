@@ -1,0 +1,126 @@
+"""Datasets as tensors on the training device.
+
+The default, MNIST-1D (Greydanus 2020), is generated locally by ``mnist1d.data.make_dataset`` —
+nothing is downloaded. CIFAR-10, CIFAR-100, Fashion-MNIST and MNIST are read through torchvision
+from a ``data_root`` the user provides; ``download=True`` lets torchvision fetch them for users
+with network access. The whole dataset is held as tensors; inputs are standardised with the mean
+and standard deviation of the *training* split only (per channel for images).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .device import resolve_device
+
+__all__ = ["Data", "DATASETS", "load_dataset", "mnist1d_arrays"]
+
+DATASETS = ("mnist1d", "mnist", "fashion_mnist", "cifar10", "cifar100")
+_TORCHVISION = {
+    "mnist": ("MNIST", 10),
+    "fashion_mnist": ("FashionMNIST", 10),
+    "cifar10": ("CIFAR10", 10),
+    "cifar100": ("CIFAR100", 100),
+}
+
+
+@dataclass(frozen=True)
+class Data:
+    """Train/test tensors on one device; ``x_*`` are float32 and standardised, ``y_*`` int64."""
+
+    name: str
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    n_classes: int
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+    @property
+    def n_train(self) -> int:
+        return int(self.x_train.shape[0])
+
+
+def mnist1d_arrays(num_samples: int = 5000, seed: int = 42) -> dict[str, np.ndarray]:
+    """Generate MNIST-1D locally (``x`` (N, 40), ``y``, ``x_test``, ``y_test``); 80/20 split."""
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    args = get_dataset_args()
+    args.num_samples = int(num_samples)
+    args.seed = int(seed)
+    return make_dataset(args)
+
+
+def _standardise(x_train: torch.Tensor, x_test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    # per channel for images (N, C, H, W); one scalar for sequences (N, L)
+    dims = (0, 2, 3) if x_train.ndim == 4 else tuple(range(x_train.ndim))
+    mean = x_train.mean(dim=dims, keepdim=True)
+    std = x_train.std(dim=dims, keepdim=True).clamp_min(1e-8)
+    return (x_train - mean) / std, (x_test - mean) / std
+
+
+def _torchvision_split(name: str, root: Path, train: bool, download: bool):
+    import torchvision
+
+    cls_name, _ = _TORCHVISION[name]
+    cls = getattr(torchvision.datasets, cls_name)
+    try:
+        ds = cls(root=str(root), train=train, download=download)
+    except RuntimeError as err:
+        raise FileNotFoundError(
+            f"dataset={name!r} not found under data_root={str(root)!r} ({err}). Put the "
+            f"torchvision files there (e.g. {cls_name} as torchvision.datasets.{cls_name} stores "
+            f"them) or pass download=True on a machine with network access."
+        ) from err
+    x = torch.as_tensor(np.asarray(ds.data))
+    y = torch.as_tensor(np.asarray(ds.targets), dtype=torch.int64)
+    x = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2)  # (N, C, H, W)
+    return x.float().div_(255.0), y
+
+
+def load_dataset(
+    name: str = "mnist1d",
+    *,
+    data_root: str | os.PathLike | None = None,
+    download: bool = False,
+    device: str | torch.device | None = None,
+    num_samples: int = 5000,
+    data_seed: int = 42,
+) -> Data:
+    """Load ``name`` (one of :data:`DATASETS`) as standardised tensors on ``device``.
+
+    ``num_samples`` and ``data_seed`` apply to MNIST-1D only (its generator's sample count, 80%
+    train / 20% test, and seed; the defaults give the standard 4000/1000 split).
+    ``data_root`` is required for the torchvision datasets.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"dataset={name!r} is unknown; allowed: {list(DATASETS)}")
+    dev = resolve_device(device)
+    if name == "mnist1d":
+        if num_samples < 10:
+            raise ValueError(f"num_samples={num_samples} must be ≥ 10")
+        arr = mnist1d_arrays(num_samples, data_seed)
+        x_tr, x_te = torch.as_tensor(arr["x"]).float(), torch.as_tensor(arr["x_test"]).float()
+        y_tr = torch.as_tensor(arr["y"], dtype=torch.int64)
+        y_te = torch.as_tensor(arr["y_test"], dtype=torch.int64)
+        n_classes = 10
+    else:
+        if data_root is None:
+            raise ValueError(
+                f"dataset={name!r} needs data_root (a folder with the torchvision files); "
+                "nothing is downloaded unless download=True"
+            )
+        root = Path(data_root).expanduser()
+        x_tr, y_tr = _torchvision_split(name, root, True, download)
+        x_te, y_te = _torchvision_split(name, root, False, download)
+        n_classes = _TORCHVISION[name][1]
+    x_tr, x_te = _standardise(x_tr, x_te)
+    return Data(name, x_tr.to(dev), y_tr.to(dev), x_te.to(dev), y_te.to(dev), n_classes)

@@ -1,0 +1,32 @@
+"""Pick the torch device: ``cuda``, then ``mps``, then ``cpu``, unless the caller or ``FPT_DEVICE`` says."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+__all__ = ["resolve_device"]
+
+
+def resolve_device(device: str | torch.device | None = None) -> torch.device:
+    """Return the device to train on.
+
+    Order: the ``device`` argument, then the ``FPT_DEVICE`` environment variable, then the first
+    available of ``cuda``, ``mps``, ``cpu``. An unavailable explicit choice raises ``ValueError``.
+    """
+    choice = device if device is not None else os.environ.get("FPT_DEVICE") or None
+    if choice is None:
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    dev = torch.device(choice)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={choice!r}: CUDA is not available here; use 'cpu' or None (auto)")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={choice!r}: MPS is not available here; use 'cpu' or None (auto)")
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device={choice!r}: must be one of 'cpu', 'cuda[:i]', 'mps' or None")
+    return dev

@@ -1,0 +1,63 @@
+"""The plain PyTorch way to train one run: an ``nn.Module`` and ``torch.optim.SGD`` in a loop.
+
+It draws the same initial weights and the same data order as :func:`fpt_core.engine.train_ensemble`
+for the same seed, so it is the oracle for the batched engine (tests) and the baseline it is
+benchmarked against (``bench/``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from .config import TrainConfig
+from .data import Data
+from .engine import derive_seed, init_model
+
+__all__ = ["train_solo"]
+
+
+def train_solo(config: TrainConfig, seed: int, data: Data) -> dict[str, list[float]]:
+    """Train one run with ``torch.optim.SGD``; return its trajectory (same fields as the engine)."""
+    model = init_model(config, data, seed).to(data.x_train.device)
+    opt = torch.optim.SGD(
+        model.parameters(), lr=config.lr, momentum=config.momentum,
+        weight_decay=config.weight_decay,
+    )
+    n, b = data.n_train, config.batch_size
+    spe = math.ceil(n / b)
+    total = config.epochs * spe
+    eval_every = config.eval_every or spe
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: config.lr_at(s, total) / config.lr)
+    gen = torch.Generator().manual_seed(derive_seed(seed, "order"))
+    traj: dict[str, list[float]] = {k: [] for k in ("step", "epoch", "test_acc", "test_loss", "train_loss")}
+    losses: list[float] = []
+
+    def log(step: int) -> None:
+        model.eval()
+        with torch.no_grad():
+            logits = model(data.x_test)
+            traj["test_acc"].append(float((logits.argmax(-1) == data.y_test).float().mean()))
+            traj["test_loss"].append(float(F.cross_entropy(logits, data.y_test)))
+        model.train()
+        traj["train_loss"].append(sum(losses) / len(losses) if losses else float("nan"))
+        traj["step"].append(step)
+        traj["epoch"].append(step / spe)
+        losses.clear()
+
+    log(0)
+    for step in range(total):
+        if step % spe == 0:
+            perm = torch.randperm(n, generator=gen).to(data.x_train.device)
+        idx = perm[(step % spe) * b : (step % spe + 1) * b]
+        loss = F.cross_entropy(model(data.x_train[idx]), data.y_train[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(float(loss.detach()))
+        if (step + 1) % eval_every == 0 or step + 1 == total:
+            log(step + 1)
+    return traj

@@ -1,0 +1,84 @@
+"""Provenance and the headline figures an executed notebook writes next to itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .store import atomic_write_text
+
+__all__ = ["provenance", "write_summary", "Timer"]
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+        return out.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def provenance(device: str | None = None) -> dict[str, Any]:
+    """Versions and machine: torch, numpy, python, platform, git commit, device, cpu count."""
+    import torch
+
+    from . import __version__
+
+    return {
+        "fpt_core": __version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "device": device,
+        "git_commit": _git_commit(),
+    }
+
+
+def _clean(x: Any) -> Any:
+    """Turn numpy scalars/arrays and non-finite floats into JSON (non-finite become ``None``)."""
+    if isinstance(x, Mapping):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _clean(x.tolist())
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
+    return x
+
+
+def write_summary(path: str | os.PathLike, summary: Mapping[str, Any]) -> Path:
+    """Write ``summary`` as JSON atomically (non-finite numbers become ``null``)."""
+    return atomic_write_text(path, json.dumps(_clean(summary), indent=2, allow_nan=False) + "\n")
+
+
+class Timer:
+    """Wall-clock timer: ``t = Timer(); ...; t.elapsed`` (seconds)."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start

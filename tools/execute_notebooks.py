@@ -1,0 +1,99 @@
+"""Execute the book's notebooks with papermill at a preset.
+
+For each ``notebooks/<stem>.py`` (jupytext percent format): convert to ``.ipynb``, execute it with
+papermill (``-p preset <preset>``, kernel ``python3``, working directory = the repository root)
+into ``book/executed/<stem>.ipynb``; the notebook itself writes
+``book/executed/<stem>.summary.json``. Stops at the first failing notebook with its traceback.
+
+    python tools/execute_notebooks.py --preset tiny [--only 01_qss] [-p n_runs 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PRESETS = ("tiny", "default", "paper")
+
+
+def execute(stem: str, root: Path, preset: str, params: dict, results_dir: str | None) -> float:
+    import jupytext
+    import papermill as pm
+
+    src = root / "notebooks" / f"{stem}.py"
+    out = root / "book" / "executed" / f"{stem}.ipynb"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nb = jupytext.read(src)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    parameters = {"preset": preset, "summary_path": str(out.with_suffix(".summary.json")), **params}
+    if results_dir is not None:
+        parameters["results_dir"] = results_dir
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_in = Path(tmp) / f"{stem}.ipynb"
+        jupytext.write(nb, tmp_in)
+        pm.execute_notebook(
+            str(tmp_in),
+            str(out),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(root),
+            progress_bar=False,
+            log_output=False,
+        )
+    return time.perf_counter() - t0
+
+
+def write_timings(executed: Path) -> None:
+    """Table of every executed notebook's summary (preset, wall time, runs) for the book."""
+    rows = ["| notebook | preset | device | wall time (s) | runs trained | runs reused |",
+            "|---|---|---|---|---|---|"]
+    total = 0.0
+    for path in sorted(executed.glob("*.summary.json")):
+        s = json.loads(path.read_text())
+        wall = s.get("wall_time_s") or 0.0
+        total += wall
+        rows.append(f"| {path.name.removesuffix('.summary.json')} | {s.get('preset')} | "
+                    f"{s.get('device', '')} | {wall:.1f} | {s.get('n_trained', '')} | "
+                    f"{s.get('n_reused', '')} |")
+    rows.append(f"| **total** | | | {total:.1f} | | |")
+    (executed / "timings.md").write_text("\n".join(rows) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--preset", default="default", choices=PRESETS)
+    ap.add_argument("--root", default=Path(__file__).resolve().parents[1], type=Path)
+    ap.add_argument("--only", nargs="*", help="notebook stems to execute (default: all)")
+    ap.add_argument("--results-dir", default=None, help="results store (default: the notebook's)")
+    ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                    help="extra papermill parameter (value parsed as JSON if possible)")
+    args = ap.parse_args(argv)
+    params = {}
+    for name, value in args.p:
+        try:
+            params[name] = json.loads(value)
+        except json.JSONDecodeError:
+            params[name] = value
+    stems = sorted(p.stem for p in (args.root / "notebooks").glob("[0-9][0-9]_*.py"))
+    if args.only:
+        unknown = set(args.only) - set(stems)
+        if unknown:
+            ap.error(f"--only: unknown notebooks {sorted(unknown)}; available: {stems}")
+        stems = [s for s in stems if s in args.only]
+    timings = {}
+    for stem in stems:
+        print(f"[execute] {stem} at preset={args.preset} ...", flush=True)
+        timings[stem] = execute(stem, args.root, args.preset, params, args.results_dir)
+        print(f"[execute] {stem} done in {timings[stem]:.1f} s", flush=True)
+    print(f"[execute] total {sum(timings.values()):.1f} s for {len(stems)} notebooks", flush=True)
+    write_timings(args.root / "book" / "executed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
