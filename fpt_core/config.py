@@ -61,6 +61,10 @@ class TrainConfig:
             not isinstance(self.eval_every, int) or self.eval_every < 1
         ):
             raise ValueError(f"eval_every={self.eval_every!r} must be an integer ≥ 1 or None")
+        if self.perturbation is not None:
+            from .protocols import build_protocol
+
+            build_protocol(self.perturbation)  # raises ValueError on a bad spec
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(
                 f"lr_schedule={self.lr_schedule!r} is unknown; allowed: {list(LR_SCHEDULES)}"

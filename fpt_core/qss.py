@@ -1,4 +1,4 @@
-"""Quasi-steady state (QSS) of an ensemble observable, tested with two-sample KS tests.
+r"""Quasi-steady state (QSS) of an ensemble observable, tested with two-sample KS tests.
 
 An ensemble of independent training runs is in a QSS from time ``t`` on when the distribution of
 the observable (e.g. test accuracy) across runs no longer changes: at every later evaluation the

@@ -23,7 +23,9 @@ def train_solo(config: TrainConfig, seed: int, data: Data) -> dict[str, list[flo
     """Train one run with ``torch.optim.SGD``; return its trajectory (same fields as the engine)."""
     model = init_model(config, data, seed).to(data.x_train.device)
     opt = torch.optim.SGD(
-        model.parameters(), lr=config.lr, momentum=config.momentum,
+        model.parameters(),
+        lr=config.lr,
+        momentum=config.momentum,
         weight_decay=config.weight_decay,
     )
     n, b = data.n_train, config.batch_size
@@ -32,7 +34,9 @@ def train_solo(config: TrainConfig, seed: int, data: Data) -> dict[str, list[flo
     eval_every = config.eval_every or spe
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: config.lr_at(s, total) / config.lr)
     gen = torch.Generator().manual_seed(derive_seed(seed, "order"))
-    traj: dict[str, list[float]] = {k: [] for k in ("step", "epoch", "test_acc", "test_loss", "train_loss")}
+    traj: dict[str, list[float]] = {
+        k: [] for k in ("step", "epoch", "test_acc", "test_loss", "train_loss")
+    }
     losses: list[float] = []
 
     def log(step: int) -> None:

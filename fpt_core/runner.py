@@ -128,7 +128,7 @@ def run_ensemble(
     missing = [(s, k) for s, k in zip(seed_list, keys, strict=True) if k not in have]
     all_hooks = list(hooks)
     if config.perturbation:
-        from .perturb import build_protocol
+        from .protocols import build_protocol
 
         all_hooks.insert(0, build_protocol(config.perturbation))
     trained: dict[str, dict[str, Any]] = {}

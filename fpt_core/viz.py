@@ -2,7 +2,7 @@
 
 :func:`use_offline_renderer` registers and enables an Altair renderer whose HTML calls
 ``window.vegaEmbed`` instead of loading Vega from a CDN. The book ships the JavaScript once, as a
-static file built by ``vl_convert.javascript_bundle()`` (see ``book/_ext/offline_vega.py``). The
+static file built by ``vl_convert.javascript_bundle()`` (see ``book/_ext/offline_assets.py``). The
 output also carries the Vega-Lite JSON, so JupyterLab renders the chart natively.
 """
 

@@ -46,7 +46,6 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-import fpt_core
 from fpt_core import presets, report, viz
 from fpt_core.config import TrainConfig
 from fpt_core.qss import ks_relaxation
@@ -56,26 +55,69 @@ viz.use_offline_renderer()
 timer = report.Timer()
 
 PRESETS = {
-    "tiny": dict(n_runs=24, epochs=20, dataset="mnist1d", model="mlp", hidden=[100, 100],
-                 lr=0.1, momentum=0.9, batch_size=100, reference_epoch=None, chunk_size=128),
-    "default": dict(n_runs=128, epochs=60, dataset="mnist1d", model="mlp", hidden=[100, 100],
-                    lr=0.1, momentum=0.9, batch_size=100, reference_epoch=None, chunk_size=128),
+    "tiny": dict(
+        n_runs=24,
+        epochs=20,
+        dataset="mnist1d",
+        model="mlp",
+        hidden=[100, 100],
+        lr=0.1,
+        momentum=0.9,
+        batch_size=100,
+        reference_epoch=None,
+        chunk_size=128,
+    ),
+    "default": dict(
+        n_runs=128,
+        epochs=60,
+        dataset="mnist1d",
+        model="mlp",
+        hidden=[100, 100],
+        lr=0.1,
+        momentum=0.9,
+        batch_size=100,
+        reference_epoch=None,
+        chunk_size=128,
+    ),
     # the seed paper: ResNet-18 (CIFAR stem) on CIFAR-10, batch 125, SGD momentum 0.9, constant lr,
     # no weight decay, no augmentation, 200 epochs, 1000 runs; needs a GPU and data_root
-    "paper": dict(n_runs=1000, epochs=200, dataset="cifar10", model="resnet18", hidden=None,
-                  lr=0.01, momentum=0.9, batch_size=125, reference_epoch=None, chunk_size=8),
+    "paper": dict(
+        n_runs=1000,
+        epochs=200,
+        dataset="cifar10",
+        model="resnet18",
+        hidden=None,
+        lr=0.01,
+        momentum=0.9,
+        batch_size=125,
+        reference_epoch=None,
+        chunk_size=8,
+    ),
 }
 P = presets.resolve(
-    PRESETS, preset, n_runs=n_runs, epochs=epochs, dataset=dataset, model=model, hidden=hidden,
-    lr=lr, momentum=momentum, batch_size=batch_size, reference_epoch=reference_epoch,
+    PRESETS,
+    preset,
+    n_runs=n_runs,
+    epochs=epochs,
+    dataset=dataset,
+    model=model,
+    hidden=hidden,
+    lr=lr,
+    momentum=momentum,
+    batch_size=batch_size,
+    reference_epoch=reference_epoch,
     chunk_size=chunk_size,
 )
 if not 0 < alpha < 1:
     raise ValueError(f"alpha={alpha} must lie in (0, 1)")
 config = TrainConfig(
-    dataset=P["dataset"], model=P["model"],
+    dataset=P["dataset"],
+    model=P["model"],
     model_kwargs={"hidden": P["hidden"]} if P["model"] == "mlp" else {},
-    lr=P["lr"], momentum=P["momentum"], batch_size=P["batch_size"], epochs=P["epochs"],
+    lr=P["lr"],
+    momentum=P["momentum"],
+    batch_size=P["batch_size"],
+    epochs=P["epochs"],
 )
 P
 
@@ -84,14 +126,22 @@ P
 # Finished runs are read from the results store; only missing ones are trained.
 
 # %%
-ens = run_ensemble(config, P["n_runs"], store=results_dir, chunk_size=P["chunk_size"],
-                   device=device, data_root=data_root)
+ens = run_ensemble(
+    config,
+    P["n_runs"],
+    store=results_dir,
+    chunk_size=P["chunk_size"],
+    device=device,
+    data_root=data_root,
+)
 df = ens.frame()
 epochs_axis, acc = ens.matrix("test_acc")
-display(Markdown(
-    f"{ens.n_runs} runs on `{ens.device}`: {ens.n_trained} trained, {ens.n_reused} reused from "
-    f"the store, {ens.n_diverged} diverged; {acc.shape[1] - 1} epochs each."
-))
+display(
+    Markdown(
+        f"{ens.n_runs} runs on `{ens.device}`: {ens.n_trained} trained, {ens.n_reused} reused from "
+        f"the store, {ens.n_diverged} diverged; {acc.shape[1] - 1} epochs each."
+    )
+)
 
 # %% [markdown]
 # ## Trajectories
@@ -102,17 +152,37 @@ stats = df.groupby("epoch")["test_acc"].agg(["mean", "std"]).reset_index()
 stats["lo"], stats["hi"] = stats["mean"] - stats["std"], stats["mean"] + stats["std"]
 sample = df[df["run"] < min(12, ens.n_runs)]
 zoom = alt.selection_interval(bind="scales", encodings=["x"])
-band = alt.Chart(stats).mark_area(opacity=0.25, color="#1f77b4").encode(
-    x=alt.X("epoch:Q", title="epoch"), y=alt.Y("lo:Q", title="test accuracy"), y2="hi:Q")
-mean = alt.Chart(stats).mark_line(color="#1f77b4", strokeWidth=3).encode(
-    x="epoch:Q", y="mean:Q",
-    tooltip=[alt.Tooltip("epoch:Q"), alt.Tooltip("mean:Q", format=".4f"),
-             alt.Tooltip("std:Q", format=".4f")])
-runs = alt.Chart(sample).mark_line(strokeWidth=0.8, opacity=0.5, color="gray").encode(
-    x="epoch:Q", y="test_acc:Q", detail="run:N",
-    tooltip=["run:N", "epoch:Q", alt.Tooltip("test_acc:Q", format=".3f")])
+band = (
+    alt.Chart(stats)
+    .mark_area(opacity=0.25, color="#1f77b4")
+    .encode(x=alt.X("epoch:Q", title="epoch"), y=alt.Y("lo:Q", title="test accuracy"), y2="hi:Q")
+)
+mean = (
+    alt.Chart(stats)
+    .mark_line(color="#1f77b4", strokeWidth=3)
+    .encode(
+        x="epoch:Q",
+        y="mean:Q",
+        tooltip=[
+            alt.Tooltip("epoch:Q"),
+            alt.Tooltip("mean:Q", format=".4f"),
+            alt.Tooltip("std:Q", format=".4f"),
+        ],
+    )
+)
+runs = (
+    alt.Chart(sample)
+    .mark_line(strokeWidth=0.8, opacity=0.5, color="gray")
+    .encode(
+        x="epoch:Q",
+        y="test_acc:Q",
+        detail="run:N",
+        tooltip=["run:N", "epoch:Q", alt.Tooltip("test_acc:Q", format=".3f")],
+    )
+)
 (runs + band + mean).add_params(zoom).properties(
-    width=620, height=320, title="Test accuracy of independent runs (drag to pan, wheel to zoom)")
+    width=620, height=320, title="Test accuracy of independent runs (drag to pan, wheel to zoom)"
+)
 
 # %% [markdown]
 # ## Distribution of test accuracy at several epochs
@@ -124,7 +194,8 @@ hist = df[df["epoch"].isin(show)]
 alt.Chart(hist).transform_density(
     "test_acc", groupby=["epoch"], as_=["test_acc", "density"]
 ).mark_line().encode(
-    x=alt.X("test_acc:Q", title="test accuracy"), y=alt.Y("density:Q"),
+    x=alt.X("test_acc:Q", title="test accuracy"),
+    y=alt.Y("density:Q"),
     color=alt.Color("epoch:O", scale=alt.Scale(scheme="viridis")),
     tooltip=["epoch:O", alt.Tooltip("test_acc:Q", format=".3f")],
 ).properties(width=620, height=260, title="Across-run distribution of test accuracy")
@@ -136,20 +207,39 @@ alt.Chart(hist).transform_density(
 # which every p-value stays above $\alpha$.
 
 # %%
-ref_idx = -1 if P["reference_epoch"] is None else int(np.searchsorted(epochs_axis, P["reference_epoch"]))
+ref_idx = (
+    -1 if P["reference_epoch"] is None else int(np.searchsorted(epochs_axis, P["reference_epoch"]))
+)
 ks = ks_relaxation(acc[:, 1:], epochs_axis[1:], reference=ref_idx, alpha=alpha)
 ks_df = pd.DataFrame({"epoch": ks.times, "p_value": ks.pvalue, "D": ks.statistic})
-pline = alt.Chart(ks_df).mark_line(point=True).encode(
-    x=alt.X("epoch:Q"), y=alt.Y("p_value:Q", scale=alt.Scale(type="log"), title="KS p-value"),
-    tooltip=["epoch:Q", alt.Tooltip("p_value:Q", format=".3g"), alt.Tooltip("D:Q", format=".3f")])
-rule = alt.Chart(pd.DataFrame({"alpha": [alpha]})).mark_rule(color="red", strokeDash=[4, 4]).encode(
-    y="alpha:Q")
+pline = (
+    alt.Chart(ks_df)
+    .mark_line(point=True)
+    .encode(
+        x=alt.X("epoch:Q"),
+        y=alt.Y("p_value:Q", scale=alt.Scale(type="log"), title="KS p-value"),
+        tooltip=[
+            "epoch:Q",
+            alt.Tooltip("p_value:Q", format=".3g"),
+            alt.Tooltip("D:Q", format=".3f"),
+        ],
+    )
+)
+rule = (
+    alt.Chart(pd.DataFrame({"alpha": [alpha]}))
+    .mark_rule(color="red", strokeDash=[4, 4])
+    .encode(y="alpha:Q")
+)
 layers = [pline, rule]
 if ks.reached:
-    layers.append(alt.Chart(pd.DataFrame({"t": [ks.t_relax]})).mark_rule(color="green").encode(x="t:Q"))
+    layers.append(
+        alt.Chart(pd.DataFrame({"t": [ks.t_relax]})).mark_rule(color="green").encode(x="t:Q")
+    )
 alt.layer(*layers).properties(
-    width=620, height=280,
-    title=f"KS test vs epoch {ks.reference_time:g} (red: α = {alpha}; green: t_relax)")
+    width=620,
+    height=280,
+    title=f"KS test vs epoch {ks.reference_time:g} (red: α = {alpha}; green: t_relax)",
+)
 
 # %%
 late = acc[:, epochs_axis >= ks.t_relax] if ks.reached else acc[:, -1:]

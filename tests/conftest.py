@@ -1,5 +1,4 @@
 import pytest
-import torch
 
 from fpt_core.data import load_dataset
 

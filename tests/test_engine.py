@@ -21,8 +21,15 @@ SEEDS = [0, 1, 5]
 )
 def test_ensemble_matches_solo_training(mnist1d_small, model, kwargs, momentum, wd, schedule):
     cfg = TrainConfig(
-        model=model, model_kwargs=kwargs, lr=0.05, momentum=momentum, weight_decay=wd,
-        batch_size=50, epochs=3, lr_schedule=schedule, num_samples=500,
+        model=model,
+        model_kwargs=kwargs,
+        lr=0.05,
+        momentum=momentum,
+        weight_decay=wd,
+        batch_size=50,
+        epochs=3,
+        lr_schedule=schedule,
+        num_samples=500,
     )
     records = train_ensemble(cfg, SEEDS, mnist1d_small, progress=False)
     for seed, rec in zip(SEEDS, records, strict=True):
@@ -40,7 +47,9 @@ def test_replicas_differ_and_are_reproducible(mnist1d_small):
     a = train_ensemble(cfg, [0, 1], mnist1d_small, progress=False)
     b = train_ensemble(cfg, [1], mnist1d_small, progress=False)
     assert a[0]["trajectory"]["test_loss"] != a[1]["trajectory"]["test_loss"]
-    np.testing.assert_allclose(a[1]["trajectory"]["test_loss"], b[0]["trajectory"]["test_loss"], rtol=1e-5)
+    np.testing.assert_allclose(
+        a[1]["trajectory"]["test_loss"], b[0]["trajectory"]["test_loss"], rtol=1e-5
+    )
 
 
 def test_diverging_replica_does_not_disturb_others(mnist1d_small):
@@ -63,7 +72,9 @@ def test_diverging_replica_does_not_disturb_others(mnist1d_small):
 
 
 def test_eval_every_and_epoch_axis(mnist1d_small):
-    cfg = TrainConfig(model_kwargs={"hidden": [8]}, epochs=2, num_samples=500, batch_size=100, eval_every=2)
+    cfg = TrainConfig(
+        model_kwargs={"hidden": [8]}, epochs=2, num_samples=500, batch_size=100, eval_every=2
+    )
     (rec,) = train_ensemble(cfg, [3], mnist1d_small, progress=False)
     # 400 training examples / batch 100 = 4 steps per epoch; evaluations at steps 0, 2, 4, 6, 8
     assert rec["trajectory"]["step"] == [0, 2, 4, 6, 8]

@@ -28,7 +28,11 @@ def execute(stem: str, root: Path, preset: str, params: dict, results_dir: str |
     out = root / "book" / "executed" / f"{stem}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     nb = jupytext.read(src)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     parameters = {"preset": preset, "summary_path": str(out.with_suffix(".summary.json")), **params}
     if results_dir is not None:
         parameters["results_dir"] = results_dir
@@ -50,16 +54,20 @@ def execute(stem: str, root: Path, preset: str, params: dict, results_dir: str |
 
 def write_timings(executed: Path) -> None:
     """Table of every executed notebook's summary (preset, wall time, runs) for the book."""
-    rows = ["| notebook | preset | device | wall time (s) | runs trained | runs reused |",
-            "|---|---|---|---|---|---|"]
+    rows = [
+        "| notebook | preset | device | wall time (s) | runs trained | runs reused |",
+        "|---|---|---|---|---|---|",
+    ]
     total = 0.0
     for path in sorted(executed.glob("*.summary.json")):
         s = json.loads(path.read_text())
         wall = s.get("wall_time_s") or 0.0
         total += wall
-        rows.append(f"| {path.name.removesuffix('.summary.json')} | {s.get('preset')} | "
-                    f"{s.get('device', '')} | {wall:.1f} | {s.get('n_trained', '')} | "
-                    f"{s.get('n_reused', '')} |")
+        rows.append(
+            f"| {path.name.removesuffix('.summary.json')} | {s.get('preset')} | "
+            f"{s.get('device', '')} | {wall:.1f} | {s.get('n_trained', '')} | "
+            f"{s.get('n_reused', '')} |"
+        )
     rows.append(f"| **total** | | | {total:.1f} | | |")
     (executed / "timings.md").write_text("\n".join(rows) + "\n")
 
@@ -70,8 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--root", default=Path(__file__).resolve().parents[1], type=Path)
     ap.add_argument("--only", nargs="*", help="notebook stems to execute (default: all)")
     ap.add_argument("--results-dir", default=None, help="results store (default: the notebook's)")
-    ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                    help="extra papermill parameter (value parsed as JSON if possible)")
+    ap.add_argument(
+        "-p",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="extra papermill parameter (value parsed as JSON if possible)",
+    )
     args = ap.parse_args(argv)
     params = {}
     for name, value in args.p:

@@ -1,0 +1,555 @@
+"""First-passage analysis of training logs: first-passage times, survival, hazard, mean, QSS.
+
+Training is viewed as a first-passage process: run ``i`` *completes* at the first evaluation time
+at which its accuracy reaches the target,
+
+    T_i = min{t_k : acc_i(t_k) ≥ target},
+
+and is right-censored at the horizon (the last evaluation) when it never does. Everything here
+takes plain arrays, so it works on any training log (see :func:`load_runs` for CSV files); it
+uses only numpy, scipy, pandas and :mod:`fpt_core.qss`. Restart and perturbation predictions
+built on these estimators are in :mod:`fpt_core.restart`.
+
+References: Kaplan & Meier (1958) for the survival estimator; Meir, Keidar, Reuveni & Hirshberg
+(arXiv:2502.04121) for the first-passage view of training and the QSS of the survivors.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from fpt_core.qss import KSRelaxation, ks_relaxation
+
+__all__ = [
+    "FirstPassage",
+    "first_passage",
+    "Survival",
+    "survival",
+    "Hazard",
+    "hazard",
+    "MeanFPT",
+    "mean_fpt",
+    "survivors",
+    "QSSRelaxation",
+    "qss_relaxation",
+    "RunLog",
+    "load_runs",
+]
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class FirstPassage:
+    """Right-censored first-passage times of an ensemble (one entry per run).
+
+    Attributes: ``times`` (first-passage time where ``observed``, else the censoring time),
+    ``observed`` (bool: the run reached the target), ``horizon`` (end of observation, ≥ every
+    time), ``grid`` (the evaluation times, or ``None`` for continuous-time data). It can be built
+    directly from simulated or external first-passage times; arrays are validated.
+    """
+
+    times: np.ndarray
+    observed: np.ndarray
+    horizon: float
+    grid: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        t = np.asarray(self.times, dtype=float)
+        if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
+            raise ValueError("times must be a non-empty 1-D array of finite values ≥ 0")
+        obs = np.asarray(self.observed)
+        if obs.shape != t.shape or obs.dtype != bool:
+            raise ValueError(f"observed must be a boolean array of shape {t.shape}")
+        h = float(self.horizon)
+        if not np.isfinite(h) or h < t.max():
+            raise ValueError(f"horizon={h} must be finite and ≥ max(times)={t.max()}")
+        object.__setattr__(self, "times", t)
+        object.__setattr__(self, "observed", obs)
+        object.__setattr__(self, "horizon", h)
+        if self.grid is not None:
+            object.__setattr__(self, "grid", _check_times(self.grid, None))
+
+    @property
+    def n(self) -> int:
+        return int(self.times.size)
+
+    @property
+    def n_observed(self) -> int:
+        return int(self.observed.sum())
+
+    @property
+    def censored(self) -> np.ndarray:
+        return ~self.observed
+
+    def to_censored_data(self) -> stats.CensoredData:
+        """The sample as :class:`scipy.stats.CensoredData` (right-censored)."""
+        return stats.CensoredData(
+            uncensored=self.times[self.observed], right=self.times[~self.observed]
+        )
+
+
+@dataclass(frozen=True)
+class Survival:
+    """Kaplan–Meier survival S(t) = P(T > t) with a pointwise confidence band.
+
+    ``times`` are the distinct observation times; ``sf``, ``low``, ``high`` hold S and its band on
+    ``[times[k], times[k+1])``. Use :meth:`evaluate` for other times.
+    """
+
+    times: np.ndarray
+    sf: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    horizon: float
+    confidence_level: float
+
+    @property
+    def reaches_zero(self) -> bool:
+        """Whether S drops to 0 by the horizon (so the mean FPT is estimable)."""
+        return bool(self.sf[-1] == 0.0)
+
+    def evaluate(self, t: np.ndarray | float) -> np.ndarray:
+        """S(t) (step function, 1 before the first time); NaN beyond the horizon unless S = 0."""
+        t = np.asarray(t, dtype=float)
+        k = np.searchsorted(self.times, t, side="right") - 1
+        s = np.where(k < 0, 1.0, self.sf[np.clip(k, 0, None)])
+        return np.where((t > self.horizon) & (self.sf[-1] > 0), np.nan, s)
+
+
+@dataclass(frozen=True)
+class Hazard:
+    """Discrete hazard on a time grid t_1 < t_2 < …
+
+    ``probability`` h_k = P(t_{k-1} < T ≤ t_k | T > t_{k-1}) = events / at_risk, ``se`` its
+    binomial standard error sqrt(h(1−h)/n_k), ``rate`` = h_k / (t_k − t_{k−1}) (t_0 = 0), the
+    hazard per unit time.
+    """
+
+    times: np.ndarray
+    probability: np.ndarray
+    rate: np.ndarray
+    se: np.ndarray
+    events: np.ndarray
+    at_risk: np.ndarray
+
+
+@dataclass(frozen=True)
+class MeanFPT:
+    """Mean first-passage time with a percentile-bootstrap CI, and its coefficient of variation.
+
+    ``estimable`` is False when the Kaplan–Meier curve does not reach 0 by the horizon: ``mean``
+    is then the restricted mean ∫_0^horizon S(t) dt, a lower bound, and ``std``/``cv`` are NaN.
+    """
+
+    mean: float
+    low: float
+    high: float
+    estimable: bool
+    std: float
+    cv: float
+    cv_low: float
+    cv_high: float
+    horizon: float
+    n: int
+    n_censored: int
+    confidence_level: float
+
+
+# ------------------------------------------------------------------- validation helpers
+
+
+def _check_times(times: np.ndarray | None, n_eval: int | None) -> np.ndarray:
+    if times is None:
+        return np.arange(1, n_eval + 1, dtype=float)
+    t = np.asarray(times, dtype=float)
+    if t.ndim != 1 or (n_eval is not None and t.size != n_eval):
+        raise ValueError(f"times has shape {t.shape}, expected ({n_eval},)")
+    if not np.all(np.isfinite(t)) or np.any(t < 0) or np.any(np.diff(t) <= 0):
+        raise ValueError("times must be finite, ≥ 0 and strictly increasing")
+    return t
+
+
+def _check_level(confidence_level: float) -> float:
+    if not 0.0 < confidence_level < 1.0:
+        raise ValueError(f"confidence_level={confidence_level} must lie in (0, 1)")
+    return float(confidence_level)
+
+
+def _check_resamples(n_resamples: int) -> int:
+    if int(n_resamples) != n_resamples or n_resamples < 1:
+        raise ValueError(f"n_resamples={n_resamples} must be an integer ≥ 1")
+    return int(n_resamples)
+
+
+def _check_fp(fp: FirstPassage, name: str) -> FirstPassage:
+    if not isinstance(fp, FirstPassage):
+        raise ValueError(f"{name} must be a FirstPassage (see first_passage), got {type(fp)}")
+    return fp
+
+
+# ------------------------------------------------------ weighted Kaplan–Meier (internal)
+
+
+class _KM:
+    """Kaplan–Meier on a fixed sample for any run weights (bootstrap counts), vectorised.
+
+    ``sf(w)`` with ``w`` of shape (b, n) returns S of shape (b, K) on the distinct times ``u``:
+    S_k = Π_{j≤k} (1 − d_j / n_j), d_j the weighted events at u_j, n_j the weight at risk (T ≥ u_j).
+    """
+
+    def __init__(self, fp: FirstPassage) -> None:
+        self.order = np.argsort(fp.times, kind="stable")
+        t = fp.times[self.order]
+        self.obs = fp.observed[self.order].astype(float)
+        self.u, first = np.unique(t, return_index=True)
+        self.start, self.stop = first, np.append(first[1:], t.size)
+        self.horizon, self.n = fp.horizon, t.size
+
+    def sf(self, w: np.ndarray | None = None) -> np.ndarray:
+        w = np.ones((1, self.n)) if w is None else w[:, self.order]
+        zero = np.zeros((w.shape[0], 1))
+        cw = np.concatenate([zero, np.cumsum(w, axis=1)], axis=1)
+        ce = np.concatenate([zero, np.cumsum(w * self.obs, axis=1)], axis=1)
+        at_risk = cw[:, -1:] - cw[:, self.start]
+        d = ce[:, self.stop] - ce[:, self.start]
+        h = np.divide(d, at_risk, out=np.zeros_like(d), where=at_risk > 0)
+        return np.cumprod(1.0 - h, axis=1)
+
+    def at(self, s: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """S(x), shape (b, len(x)); NaN beyond the horizon where S(horizon) > 0."""
+        k = np.searchsorted(self.u, x, side="right") - 1
+        out = np.where(k < 0, 1.0, s[:, np.clip(k, 0, None)])
+        return np.where((x > self.horizon) & (s[:, -1:] > 0), np.nan, out)
+
+    def area(self, s: np.ndarray, x: np.ndarray, power: int = 1) -> np.ndarray:
+        """∫_0^x p t^(p−1) S(t) dt (p = 1: restricted mean, p = 2: second moment); NaN as in at."""
+        u = self.u**power
+        cum = u[0] + np.concatenate(
+            [np.zeros((s.shape[0], 1)), np.cumsum(s[:, :-1] * np.diff(u), axis=1)], axis=1
+        )
+        k = np.searchsorted(self.u, x, side="right") - 1
+        kk = np.clip(k, 0, None)
+        out = np.where(k < 0, x**power, cum[:, kk] + s[:, kk] * (x**power - u[kk]))
+        return np.where((x > self.horizon) & (s[:, -1:] > 0), np.nan, out)
+
+
+def _resample(n: int, b: int, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap counts over n runs, shape (b, n): how often each run is drawn."""
+    idx = rng.integers(0, n, size=(b, n)) + n * np.arange(b)[:, None]
+    return np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(float)
+
+
+def _bootstrap(
+    stat: Callable[..., np.ndarray],
+    sizes: list[int],
+    n_resamples: int,
+    rng: np.random.Generator,
+    max_cells: int = 2_000_000,
+) -> np.ndarray:
+    """Stack stat(w_1, …) over resamples of each ensemble (independently), in memory chunks."""
+    chunk = max(1, max_cells // max(sizes))
+    out, done = [], 0
+    while done < n_resamples:
+        b = min(chunk, n_resamples - done)
+        out.append(stat(*[_resample(n, b, rng) for n in sizes]))
+        done += b
+    return np.concatenate(out, axis=0)
+
+
+def _percentile(reps: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lo, hi = np.nanquantile(reps, [(1 - level) / 2, (1 + level) / 2], axis=0)
+    return lo, hi
+
+
+# ------------------------------------------------------------------------ public API
+
+
+def first_passage(
+    acc: np.ndarray, target: float, times: np.ndarray | None = None, *, nan: str = "never"
+) -> FirstPassage:
+    """First time each run reaches ``acc ≥ target``, right-censored at the horizon.
+
+    T_i = min{t_k : acc[i, k] ≥ target}; runs that never reach it are censored at
+    ``horizon = times[-1]``.
+
+    Parameters
+    ----------
+    acc : array (runs, evaluations)
+        Accuracy (or any score where larger is better) per run and evaluation.
+    target : float
+        Any finite real threshold (accuracies need not lie in [0, 1]).
+    times : array (evaluations,), optional
+        Evaluation times, finite, ≥ 0, strictly increasing; default ``1, 2, …``.
+    nan : {"never", "censor"}
+        ``"never"`` (default): a NaN entry (a diverged run, after divergence) never reaches the
+        target and a run that never reaches it is censored at the horizon. ``"censor"``: a run
+        that never reaches the target is censored at its last finite evaluation (logs of unequal
+        length, NaN-padded); a run with no finite value is censored at 0.
+    """
+    acc = np.asarray(acc, dtype=float)
+    if acc.ndim != 2 or 0 in acc.shape:
+        raise ValueError(f"acc must be a non-empty (runs, evaluations) array, got {acc.shape}")
+    if not np.isfinite(target):
+        raise ValueError(f"target={target} must be a finite real number")
+    if nan not in ("never", "censor"):
+        raise ValueError(f"nan={nan!r} must be 'never' or 'censor'")
+    times = _check_times(times, acc.shape[1])
+    with np.errstate(invalid="ignore"):
+        reached = acc >= target
+    hit = reached.any(axis=1)
+    t_hit = times[reached.argmax(axis=1)]
+    if nan == "never":
+        t_cens = np.full(acc.shape[0], times[-1])
+    else:
+        finite = np.isfinite(acc)
+        last = acc.shape[1] - 1 - finite[:, ::-1].argmax(axis=1)
+        t_cens = np.where(finite.any(axis=1), times[last], 0.0)
+    return FirstPassage(np.where(hit, t_hit, t_cens), hit, float(times[-1]), grid=times)
+
+
+def survival(
+    fp: FirstPassage, *, confidence_level: float = 0.95, method: str = "linear"
+) -> Survival:
+    """Kaplan–Meier estimate of S(t) = P(T > t) with a pointwise confidence band.
+
+    S(t) = Π_{t_j ≤ t} (1 − d_j / n_j), with d_j first passages at t_j and n_j runs at risk
+    (T ≥ t_j); Greenwood's variance gives the band. Computed by :func:`scipy.stats.ecdf` on
+    :class:`scipy.stats.CensoredData`; ``method`` ("linear" or "log-log") is passed to its
+    ``confidence_interval``. Without censoring S is the empirical survival function.
+
+    References: Kaplan & Meier, J. Am. Stat. Assoc. 53, 457 (1958).
+    """
+    fp = _check_fp(fp, "fp")
+    level = _check_level(confidence_level)
+    if method not in ("linear", "log-log"):
+        raise ValueError(f"method={method!r} must be 'linear' or 'log-log'")
+    sf = stats.ecdf(fp.to_censored_data()).sf
+    with warnings.catch_warnings():  # the band is undefined where S = 0; NaN is fine there
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ci = sf.confidence_interval(level, method=method)
+    return Survival(
+        np.asarray(sf.quantiles, float),
+        np.asarray(sf.probabilities, float),
+        np.asarray(ci.low.probabilities, float),
+        np.asarray(ci.high.probabilities, float),
+        fp.horizon,
+        level,
+    )
+
+
+def hazard(fp: FirstPassage, times: np.ndarray | None = None) -> Hazard:
+    """Discrete hazard h(t_k) = P(T = t_k | T ≥ t_k) on the evaluation grid.
+
+    For times on a grid, h_k = d_k / n_k with d_k the runs first reaching the target in
+    (t_{k−1}, t_k] and n_k those still running after t_{k−1} (minus runs censored inside the
+    interval); then S(t_k) = Π_{j≤k} (1 − h_j), the Kaplan–Meier estimate. ``times`` defaults to
+    ``fp.grid`` (evaluation times) or, without one, the distinct first-passage times. Grid points
+    past the horizon are dropped; where nobody is at risk h is NaN.
+    """
+    fp = _check_fp(fp, "fp")
+    if times is None:
+        times = fp.grid if fp.grid is not None else np.unique(fp.times[fp.observed])
+    grid = _check_times(times, None)
+    grid = grid[grid <= fp.horizon]
+    prev = np.concatenate([[0.0], grid[:-1]])
+    t, obs = fp.times, fp.observed
+    ev = np.sort(t[obs])
+    events = np.searchsorted(ev, grid, side="right") - np.searchsorted(ev, prev, side="right")
+    alive = t.size - np.searchsorted(np.sort(t), prev, side="right")
+    cens = np.sort(t[~obs])
+    lost = np.searchsorted(cens, grid, side="left") - np.searchsorted(cens, prev, side="right")
+    at_risk = alive - lost
+    with np.errstate(invalid="ignore", divide="ignore"):
+        h = np.where(at_risk > 0, events / at_risk, np.nan)
+        se = np.sqrt(h * (1 - h) / at_risk)
+    return Hazard(grid, h, h / (grid - prev), se, events, at_risk)
+
+
+def mean_fpt(
+    fp: FirstPassage,
+    *,
+    confidence_level: float = 0.95,
+    n_resamples: int = 999,
+    rng: np.random.Generator | int | None = None,
+) -> MeanFPT:
+    """Mean first-passage time ⟨T⟩ = ∫_0^∞ S(t) dt, its CI, and CV = sqrt(⟨T²⟩ − ⟨T⟩²) / ⟨T⟩.
+
+    S is the Kaplan–Meier estimate and ⟨T²⟩ = ∫_0^∞ 2t S(t) dt; without censoring these are the
+    sample moments (std with ddof = 0). If S does not reach 0 by the horizon the mean is not
+    estimable: the restricted mean ∫_0^horizon S dt (a lower bound) is returned with
+    ``estimable=False``. The CI is a percentile bootstrap over runs (``rng``: seed or Generator).
+
+    References: Kaplan & Meier (1958); the CV criterion for restart is Reuveni, PRL 116, 170601
+    (2016).
+    """
+    fp = _check_fp(fp, "fp")
+    level = _check_level(confidence_level)
+    km = _KM(fp)
+    x = np.array([fp.horizon])
+
+    def moments(w: np.ndarray | None) -> np.ndarray:
+        s = km.sf(w)
+        m1, m2 = km.area(s, x)[:, 0], km.area(s, x, power=2)[:, 0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cv = np.sqrt(np.maximum(m2 - m1**2, 0.0)) / m1
+        return np.stack([m1, cv], axis=1)
+
+    estimable = bool(km.sf()[0, -1] == 0.0)
+    m1, cv = moments(None)[0]
+    reps = _bootstrap(moments, [fp.n], _check_resamples(n_resamples), np.random.default_rng(rng))
+    (lo, cv_lo), (hi, cv_hi) = _percentile(reps, level)
+    nan = float("nan")
+    return MeanFPT(
+        mean=float(m1),
+        low=float(lo),
+        high=float(hi),
+        estimable=estimable,
+        std=float(cv * m1) if estimable else nan,
+        cv=float(cv) if estimable else nan,
+        cv_low=float(cv_lo) if estimable else nan,
+        cv_high=float(cv_hi) if estimable else nan,
+        horizon=fp.horizon,
+        n=fp.n,
+        n_censored=fp.n - fp.n_observed,
+        confidence_level=level,
+    )
+
+
+# ----------------------------------------------------------------------------- QSS
+
+
+@dataclass(frozen=True)
+class QSSRelaxation:
+    """KS relaxation (:func:`fpt_core.qss.ks_relaxation`) of all runs and of the survivors only.
+
+    ``n_survivors[k]``: runs not yet at the target at evaluation k (T > t_k, finite value).
+    """
+
+    all_runs: KSRelaxation
+    survivors: KSRelaxation
+    n_survivors: np.ndarray
+
+
+def survivors(acc: np.ndarray, target: float, times: np.ndarray | None = None) -> np.ndarray:
+    """Copy of ``acc`` with each run's values at and after its first passage set to NaN.
+
+    Column k then holds the survivors at t_k, the runs with T > t_k (the QSS conditioning).
+    """
+    acc = np.asarray(acc, dtype=float)
+    fp = first_passage(acc, target, times)
+    masked = acc.copy()
+    masked[fp.observed[:, None] & (fp.grid[None, :] >= fp.times[:, None])] = np.nan
+    return masked
+
+
+def qss_relaxation(
+    acc: np.ndarray,
+    target: float,
+    times: np.ndarray | None = None,
+    *,
+    reference: int = -1,
+    alpha: float = 0.05,
+    method: str = "auto",
+) -> QSSRelaxation:
+    """Quasi-steady state of all runs and of the survivors (runs not yet at the target).
+
+    Runs :func:`fpt_core.qss.ks_relaxation` (two-sample KS of each evaluation against the
+    reference one) on ``acc`` and on :func:`survivors` ``(acc, target)``. The restart prediction of
+    :mod:`fpt_core.restart` assumes the survivors are in QSS at the perturbation times, τ ≥
+    ``survivors.t_relax`` (Meir, Keidar, Reuveni & Hirshberg, arXiv:2502.04121).
+    """
+    acc = np.asarray(acc, dtype=float)
+    masked = survivors(acc, target, times)
+    kw = {"reference": reference, "alpha": alpha, "method": method}
+    return QSSRelaxation(
+        ks_relaxation(acc, times, **kw),
+        ks_relaxation(masked, times, **kw),
+        np.isfinite(masked).sum(axis=0),
+    )
+
+
+# ------------------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True)
+class RunLog:
+    """Training logs as arrays: ``times`` (evaluations,), ``acc`` (runs, evaluations) NaN-padded,
+    ``runs`` the run names (file stems or the table's run labels), in natural order."""
+
+    times: np.ndarray
+    acc: np.ndarray
+    runs: list[str]
+
+
+def _natural_key(name: str) -> list[int | str]:
+    return [int(s) if s.isdigit() else s.lower() for s in re.split(r"(\d+)", name)]
+
+
+def _pick(df: pd.DataFrame, names: tuple[str, ...], param: str, where: str) -> str:
+    for name in names:
+        if name in df.columns:
+            return name
+    raise ValueError(f"{param}: none of {list(names)} is a column of {where} ({list(df.columns)})")
+
+
+def load_runs(
+    path: str | Path,
+    *,
+    accuracy: str | None = None,
+    run: str = "run",
+    time: str | None = None,
+    pattern: str = "*.csv",
+) -> RunLog:
+    """Read external training logs into ``(times, runs × evaluations)`` arrays.
+
+    Two layouts: ``path`` a **folder** of per-run CSV files (``pattern``), one row per
+    evaluation, the accuracy in column ``accuracy`` (default: ``test_ACC``, else ``test_acc``) and
+    the times in column ``time`` (default: row number 1, 2, …); or ``path`` a **long table** CSV
+    with columns ``run``, ``time`` (default ``"time"``) and ``accuracy`` (default ``"accuracy"``,
+    else ``test_ACC``/``test_acc``). Runs are sorted naturally (``seed_2`` before ``seed_10``);
+    times are the union over runs, with NaN where a run has no evaluation (shorter runs).
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob(pattern), key=lambda p: _natural_key(p.stem))
+        if not files:
+            raise ValueError(f"path: no files matching {pattern!r} in {path}")
+        acc_names = (accuracy,) if accuracy else ("test_ACC", "test_acc")
+        parts = []
+        for f in files:
+            df = pd.read_csv(f)
+            col = _pick(df, acc_names, "accuracy", f.name)
+            t = df[_pick(df, (time,), "time", f.name)] if time else np.arange(1, len(df) + 1)
+            parts.append(pd.DataFrame({"run": f.stem, "time": t, "acc": df[col]}))
+        long = pd.concat(parts, ignore_index=True)
+    elif path.is_file():
+        df = pd.read_csv(path)
+        acc_names = (accuracy,) if accuracy else ("accuracy", "test_ACC", "test_acc")
+        long = pd.DataFrame(
+            {
+                "run": df[_pick(df, (run,), "run", path.name)].astype(str),
+                "time": df[_pick(df, (time or "time",), "time", path.name)],
+                "acc": df[_pick(df, acc_names, "accuracy", path.name)],
+            }
+        )
+    else:
+        raise ValueError(f"path={str(path)!r} is neither a folder nor a CSV file")
+    if long.duplicated(["run", "time"]).any():
+        raise ValueError("time: some run has two rows with the same time")
+    wide = long.pivot(index="run", columns="time", values="acc")
+    names = sorted(wide.index, key=_natural_key)
+    wide = wide.loc[names].sort_index(axis=1)
+    times = _check_times(wide.columns.to_numpy(dtype=float), None)
+    return RunLog(times, wide.to_numpy(dtype=float), [str(n) for n in names])

@@ -1,0 +1,101 @@
+"""End to end: every notebook executed by papermill at the `tiny` preset, then the book built
+with `-W` (any Sphinx warning fails), in a copy of the sources under a temporary folder."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _copy_sources(dest: Path) -> Path:
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "notebooks", dest / "notebooks")
+    shutil.copytree(
+        ROOT / "book", dest / "book", ignore=shutil.ignore_patterns("executed", "__pycache__")
+    )
+    return dest
+
+
+def _execute(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "execute_notebooks.py"), "--root", str(root), *args],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_book(tmp_path_factory):
+    root = _copy_sources(tmp_path_factory.mktemp("book"))
+    res = _execute(root, "--preset", "tiny", "--results-dir", str(root / "results"))
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-5000:]
+    build = subprocess.run(
+        [str(BIN / "jupyter-book"), "build", str(root), "-W", "--keep-going"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert build.returncode == 0, build.stdout[-5000:] + build.stderr[-3000:]
+    return root
+
+
+def _summary(root: Path, stem: str) -> dict:
+    return json.loads((root / "book" / "executed" / f"{stem}.summary.json").read_text())
+
+
+def test_qss_notebook_summary(tiny_book):
+    s = _summary(tiny_book, "01_qss")
+    assert s["preset"] == "tiny" and s["n_runs"] == 24 and s["epochs"] == 20
+    assert s["n_trained"] + s["n_reused"] == 24 and s["n_diverged"] == 0
+    assert 0.3 < s["plateau_mean"] < 1.0 and 0 < s["plateau_sd"] < 0.2
+    assert s["qss_reached"] == (s["t_relax"] is not None)
+    pvals = [p for p in s["ks_pvalues"].values() if p is not None]
+    assert len(pvals) == 19 and min(pvals) < 1e-6  # the early epochs are far from the plateau
+    if s["qss_reached"]:
+        late = [p for t, p in s["ks_pvalues"].items() if float(t) >= s["t_relax"]]
+        assert min(late) >= s["alpha"]
+    assert s["provenance"]["torch"] and s["wall_time_s"] > 0
+
+
+def test_pages_have_charts_and_no_tracebacks(tiny_book):
+    html = tiny_book / "_build" / "html"
+    assert (html / "_static" / "vega-bundle.js").stat().st_size > 100_000
+    pages = list(html.rglob("*.html"))
+    assert len(pages) >= 6
+    for page in pages:
+        text = page.read_text()
+        assert "Traceback (most recent call last)" not in text, page
+        assert "output traceback" not in text and "output error" not in text, page
+        remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', text)
+        assert not remote, f"{page} loads {remote} from the network"
+    nb = (html / "book" / "executed" / "01_qss.html").read_text()
+    assert nb.count("window.vegaEmbed(") >= 3
+    assert re.search(r"https://vega.github.io/schema/vega-lite/v\d", nb)
+    assert "vega-bundle.js" in nb
+    assert "QSS reached at this preset" in nb or "QSS not reached at this preset" in nb
+
+
+def test_bad_preset_and_parameters_fail_before_training(tmp_path):
+    root = _copy_sources(tmp_path)
+    for args, needle in (
+        (["--preset", "tiny", "-p", "preset", '"huge"'], "preset='huge' is unknown"),
+        (["--preset", "tiny", "-p", "lr", "-0.1"], "lr=-0.1 must be"),
+        (["--preset", "tiny", "-p", "dataset", '"imagenet"'], "dataset='imagenet' is unknown"),
+        (["--preset", "tiny", "-p", "alpha", "1.5"], "alpha=1.5 must lie in (0, 1)"),
+    ):
+        t0 = time.perf_counter()
+        res = _execute(root, *args, "--only", "01_qss", "--results-dir", str(tmp_path / "res"))
+        assert res.returncode != 0
+        assert needle in res.stdout + res.stderr
+        assert not (tmp_path / "res").exists(), "nothing may be trained"
+        assert time.perf_counter() - t0 < 120

@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+from scipy import stats
+
+from fpt_core.qss import ks_relaxation
+
+
+def _relaxing_ensemble(rng, n_runs=400, n_eval=40, t_star=15):
+    """Runs whose accuracy mean approaches 0.7 exponentially, then is exactly stationary."""
+    t = np.arange(1, n_eval + 1)
+    mean = np.where(t < t_star, 0.7 - 0.3 * np.exp(-(t - 1) / 3.0), 0.7)
+    return t, mean + 0.02 * rng.standard_normal((n_runs, n_eval))
+
+
+def test_pvalues_equal_scipy_and_relaxation_time_is_found():
+    rng = np.random.default_rng(0)
+    t, acc = _relaxing_ensemble(rng)
+    res = ks_relaxation(acc, t, alpha=0.01)
+    for j in (0, 10, 20):
+        ref = stats.ks_2samp(acc[:, j], acc[:, -1])
+        assert res.pvalue[j] == pytest.approx(ref.pvalue)
+        assert res.statistic[j] == pytest.approx(ref.statistic)
+    # before t* the mean differs by ≥ 0.3·e^{-13/3} ≈ 0.004 … detectable only early on; the
+    # exact stationary part begins at 15, so t_relax ≤ 15, and early epochs are clearly rejected
+    assert res.reached and 5 < res.t_relax <= 15
+    assert np.all(res.pvalue[:5] < 1e-6)
+    assert res.reference_time == 40
+
+
+def test_not_reached_when_distribution_keeps_drifting():
+    rng = np.random.default_rng(1)
+    t = np.arange(1, 31)
+    acc = 0.5 + 0.01 * t + 0.01 * rng.standard_normal((300, 30))
+    res = ks_relaxation(acc, t)
+    assert not res.reached and res.t_relax is None
+
+
+def test_nan_entries_are_dropped_per_column():
+    rng = np.random.default_rng(2)
+    acc = rng.random((50, 10))
+    acc[:5, 3:] = np.nan  # five runs diverged after the third evaluation
+    res = ks_relaxation(acc)
+    assert res.n[0] == 50 and res.n[5] == 45
+
+
+@pytest.mark.parametrize(
+    "kwargs,name",
+    [({"alpha": 0.0}, "alpha"), ({"alpha": 1.5}, "alpha"), ({"reference": 10}, "reference")],
+)
+def test_bad_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        ks_relaxation(np.zeros((5, 10)), **kwargs)
+
+
+def test_bad_shape():
+    with pytest.raises(ValueError, match="values"):
+        ks_relaxation(np.zeros(10))
