@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint format book notebooks html clean
+.PHONY: venv test lint format book notebooks html clean bench
 
 venv: $(STAMP)
 
@@ -36,3 +36,6 @@ book: notebooks html
 
 clean:
 	rm -rf _build book/executed
+
+bench: venv
+	$(BIN)/python bench/bench_engine.py

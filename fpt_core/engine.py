@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad_and_value, stack_module_state, vmap
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .config import TrainConfig
 from .data import Data

@@ -181,7 +181,7 @@ runs = (
     )
 )
 (runs + band + mean).add_params(zoom).properties(
-    width=620, height=320, title="Test accuracy of independent runs (drag to pan, wheel to zoom)"
+    width=540, height=320, title="Test accuracy of independent runs (drag to pan, wheel to zoom)"
 )
 
 # %% [markdown]
@@ -198,7 +198,7 @@ alt.Chart(hist).transform_density(
     y=alt.Y("density:Q"),
     color=alt.Color("epoch:O", scale=alt.Scale(scheme="viridis")),
     tooltip=["epoch:O", alt.Tooltip("test_acc:Q", format=".3f")],
-).properties(width=620, height=260, title="Across-run distribution of test accuracy")
+).properties(width=540, height=260, title="Across-run distribution of test accuracy")
 
 # %% [markdown]
 # ## Kolmogorov–Smirnov test against a late reference epoch
@@ -236,7 +236,7 @@ if ks.reached:
         alt.Chart(pd.DataFrame({"t": [ks.t_relax]})).mark_rule(color="green").encode(x="t:Q")
     )
 alt.layer(*layers).properties(
-    width=620,
+    width=540,
     height=280,
     title=f"KS test vs epoch {ks.reference_time:g} (red: α = {alpha}; green: t_relax)",
 )

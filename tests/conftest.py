@@ -1,3 +1,8 @@
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from fpt_core.data import load_dataset
@@ -7,3 +12,41 @@ from fpt_core.data import load_dataset
 def mnist1d_small():
     """A small MNIST-1D (400 train / 100 test) on the CPU."""
     return load_dataset("mnist1d", num_samples=500, device="cpu")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def copy_sources(dest: Path) -> Path:
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "notebooks", dest / "notebooks")
+    shutil.copytree(
+        ROOT / "book", dest / "book", ignore=shutil.ignore_patterns("executed", "__pycache__")
+    )
+    return dest
+
+
+def execute_notebooks(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "execute_notebooks.py"), "--root", str(root), *args],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_book(tmp_path_factory):
+    root = copy_sources(tmp_path_factory.mktemp("book"))
+    res = execute_notebooks(root, "--preset", "tiny", "--results-dir", str(root / "results"))
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-5000:]
+    build = subprocess.run(
+        [str(BIN / "jupyter-book"), "build", str(root), "-W", "--keep-going"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert build.returncode == 0, build.stdout[-5000:] + build.stderr[-3000:]
+    return root

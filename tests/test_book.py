@@ -3,50 +3,10 @@ with `-W` (any Sphinx warning fails), in a copy of the sources under a temporary
 
 import json
 import re
-import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-
-
-def _copy_sources(dest: Path) -> Path:
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy(ROOT / name, dest / name)
-    shutil.copytree(ROOT / "notebooks", dest / "notebooks")
-    shutil.copytree(
-        ROOT / "book", dest / "book", ignore=shutil.ignore_patterns("executed", "__pycache__")
-    )
-    return dest
-
-
-def _execute(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "execute_notebooks.py"), "--root", str(root), *args],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-
-
-@pytest.fixture(scope="session")
-def tiny_book(tmp_path_factory):
-    root = _copy_sources(tmp_path_factory.mktemp("book"))
-    res = _execute(root, "--preset", "tiny", "--results-dir", str(root / "results"))
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-5000:]
-    build = subprocess.run(
-        [str(BIN / "jupyter-book"), "build", str(root), "-W", "--keep-going"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert build.returncode == 0, build.stdout[-5000:] + build.stderr[-3000:]
-    return root
+from conftest import copy_sources, execute_notebooks
 
 
 def _summary(root: Path, stem: str) -> dict:
@@ -86,7 +46,7 @@ def test_pages_have_charts_and_no_tracebacks(tiny_book):
 
 
 def test_bad_preset_and_parameters_fail_before_training(tmp_path):
-    root = _copy_sources(tmp_path)
+    root = copy_sources(tmp_path)
     for args, needle in (
         (["--preset", "tiny", "-p", "preset", '"huge"'], "preset='huge' is unknown"),
         (["--preset", "tiny", "-p", "lr", "-0.1"], "lr=-0.1 must be"),
@@ -94,7 +54,9 @@ def test_bad_preset_and_parameters_fail_before_training(tmp_path):
         (["--preset", "tiny", "-p", "alpha", "1.5"], "alpha=1.5 must lie in (0, 1)"),
     ):
         t0 = time.perf_counter()
-        res = _execute(root, *args, "--only", "01_qss", "--results-dir", str(tmp_path / "res"))
+        res = execute_notebooks(
+            root, *args, "--only", "01_qss", "--results-dir", str(tmp_path / "res")
+        )
         assert res.returncode != 0
         assert needle in res.stdout + res.stderr
         assert not (tmp_path / "res").exists(), "nothing may be trained"

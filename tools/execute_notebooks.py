@@ -33,7 +33,7 @@ def execute(stem: str, root: Path, preset: str, params: dict, results_dir: str |
         "display_name": "Python 3",
         "language": "python",
     }
-    parameters = {"preset": preset, "summary_path": str(out.with_suffix(".summary.json")), **params}
+    parameters = {"preset": preset, "summary_path": f"book/executed/{stem}.summary.json", **params}
     if results_dir is not None:
         parameters["results_dir"] = results_dir
     t0 = time.perf_counter()

@@ -14,6 +14,9 @@ from pathlib import Path
 
 BUNDLE = "vega-bundle.js"
 MATHJAX = "mathjax/tex-mml-chtml.js"
+_DEFAULT_MODE = (
+    'if (!document.documentElement.dataset.mode) document.documentElement.dataset.mode = "auto";'
+)
 
 
 def _mathjax_source() -> Path:
@@ -22,8 +25,26 @@ def _mathjax_source() -> Path:
     return Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
 
 
-def _use_local_mathjax(app, config):
+def _configure(app, config):
     config.mathjax_path = MATHJAX
+
+
+def _dedupe_scripts(app, pagename, templatename, context, doctree):
+    """Drop repeated <script> entries (sphinx-thebe's inline config is registered twice by
+    Jupyter Book, which declares a ``const`` twice: a JavaScript error on every page)."""
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for js in scripts:
+        key = (
+            getattr(js, "filename", js) or "",
+            tuple(sorted(getattr(js, "attributes", {}).items())),
+        )
+        if key not in seen:
+            seen.add(key)
+            unique.append(js)
+    scripts[:] = unique
 
 
 def _write_assets(app, exception):  # build-finished: _static exists and is final
@@ -42,7 +63,10 @@ def _write_assets(app, exception):  # build-finished: _static exists and is fina
 
 
 def setup(app):
-    app.add_js_file(BUNDLE, priority=100)
-    app.connect("config-inited", _use_local_mathjax, priority=900)
+    app.add_js_file(BUNDLE, priority=100, type="module")  # own scope: no global name clashes
+    # the theme logs a console error when the browser has no stored light/dark mode yet
+    app.add_js_file(None, priority=100, body=_DEFAULT_MODE)
+    app.connect("config-inited", _configure, priority=900)
+    app.connect("html-page-context", _dedupe_scripts, priority=999)  # after the others
     app.connect("build-finished", _write_assets)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "2"}

@@ -1,0 +1,162 @@
+"""Throughput of the ensemble engine against a plain per-model PyTorch loop, in one run.
+
+Reports ratios measured back to back on the same machine (absolute times only as context):
+
+- ``<model>_ensemble_vs_loop``: replica-steps per second of :func:`fpt_core.engine.train_ensemble`
+  over the same work done by R separate ``nn.Module`` + ``torch.optim.SGD`` in a Python loop;
+- ``<model>_matmul_peak_fraction``: the engine's achieved FLOP rate (forward + backward, counted
+  as 3 × the forward multiply–adds × 2) over the FLOP rate of one large fp32 matmul.
+
+    python bench/bench_engine.py [--replicas 16 64 256] [--epochs 2] [--out bench/results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from fpt_core.config import TrainConfig
+from fpt_core.data import load_dataset
+from fpt_core.engine import init_model, train_ensemble
+from fpt_core.store import atomic_write_text
+
+
+def matmul_flops(n: int = 2048, repeats: int = 10) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * n**3 * repeats / (time.perf_counter() - t0)
+
+
+def forward_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
+    """Multiply–adds of one forward pass for one example (Linear and Conv layers)."""
+    macs = 0
+
+    def hook(mod, inp, out):
+        nonlocal macs
+        if isinstance(mod, nn.Linear):
+            macs += mod.in_features * mod.out_features
+        elif isinstance(mod, (nn.Conv1d, nn.Conv2d)):
+            k = math.prod(mod.kernel_size) * mod.in_channels // mod.groups
+            macs += k * out[0].numel()
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()]
+    model(torch.zeros(1, *input_shape))
+    for h in handles:
+        h.remove()
+    return macs
+
+
+def per_model_loop(config: TrainConfig, seeds: list[int], data, steps: int) -> float:
+    """R models, each its own torch.optim.SGD, stepped one after another; returns seconds."""
+    models = [init_model(config, data, s) for s in seeds]
+    opts = [torch.optim.SGD(m.parameters(), lr=config.lr, momentum=config.momentum) for m in models]
+    g = torch.Generator().manual_seed(0)
+    n, b = data.n_train, config.batch_size
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        for m, opt in zip(models, opts, strict=True):
+            idx = torch.randint(0, n, (b,), generator=g)
+            loss = F.cross_entropy(m(data.x_train[idx]), data.y_train[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return time.perf_counter() - t0
+
+
+def bench_model(
+    name: str, model_kwargs: dict, replicas: list[int], epochs: int, data
+) -> list[dict]:
+    rows = []
+    for R in replicas:
+        cfg = TrainConfig(
+            model=name,
+            model_kwargs=model_kwargs,
+            lr=0.05,
+            momentum=0.9,
+            batch_size=100,
+            epochs=epochs,
+            eval_every=10**9,
+        )
+        steps = epochs * math.ceil(data.n_train / cfg.batch_size)
+        seeds = list(range(R))
+        train_ensemble(cfg, seeds[:2], data, progress=False)  # warm-up
+        t0 = time.perf_counter()
+        train_ensemble(cfg, seeds, data, progress=False)
+        t_engine = time.perf_counter() - t0
+        loop_steps = max(4, steps // 4)
+        t_loop = per_model_loop(cfg, seeds, data, loop_steps) * steps / loop_steps
+        model = init_model(cfg, data, 0)
+        flops = 6 * forward_macs(model, data.input_shape) * cfg.batch_size * steps * R
+        n_params = sum(p.numel() for p in model.parameters())
+        rows.append(
+            {
+                "model": name,
+                "replicas": R,
+                "steps": steps,
+                "engine_replica_steps_per_s": R * steps / t_engine,
+                "loop_replica_steps_per_s": R * steps / t_loop,
+                "ensemble_vs_loop": t_loop / t_engine,
+                "engine_gflops": flops / t_engine / 1e9,
+                "state_bytes_per_replica": 3 * 4 * n_params,  # weights, momentum, gradient (fp32)
+            }
+        )
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--replicas", type=int, nargs="+", default=[16, 64, 256])
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=Path(__file__).with_name("results.json"))
+    args = ap.parse_args()
+    data = load_dataset("mnist1d", device="cpu")
+    peak = matmul_flops()
+    rows = bench_model("mlp", {"hidden": [256, 256]}, args.replicas, args.epochs, data)
+    rows += bench_model(
+        "cnn", {"channels": [16, 16, 16]}, [r for r in args.replicas if r <= 64], 1, data
+    )
+    peak_after = matmul_flops()
+    peak = max(peak, peak_after)
+    for r in rows:
+        r["matmul_peak_fraction"] = r["engine_gflops"] * 1e9 / peak
+    ref = (
+        next(r for r in rows if r["model"] == "mlp" and r["replicas"] == 64)
+        if 64 in args.replicas
+        else rows[0]
+    )
+    result = {
+        "mlp_ensemble_vs_loop": ref["ensemble_vs_loop"],
+        "mlp_matmul_peak_fraction": ref["matmul_peak_fraction"],
+        "matmul_peak_gflops": peak / 1e9,
+        "torch_threads": torch.get_num_threads(),
+        "machine": platform.processor() or platform.machine(),
+        "rows": rows,
+    }
+    atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
+    print(f"fp32 matmul peak: {peak / 1e9:.1f} GFLOP/s, {torch.get_num_threads()} threads")
+    print(
+        f"{'model':6} {'R':>5} {'engine r-steps/s':>17} {'loop r-steps/s':>15} {'ratio':>6} "
+        f"{'GFLOP/s':>8} {'peak %':>7} {'bytes/replica':>14}"
+    )
+    for r in rows:
+        print(
+            f"{r['model']:6} {r['replicas']:5d} {r['engine_replica_steps_per_s']:17.0f} "
+            f"{r['loop_replica_steps_per_s']:15.0f} {r['ensemble_vs_loop']:6.2f} "
+            f"{r['engine_gflops']:8.2f} {100 * r['matmul_peak_fraction']:6.1f}% "
+            f"{r['state_bytes_per_replica']:14d}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Every page of the built book, opened in headless Chromium from a localhost server: each chart
+container is drawn by vega-embed (an svg or canvas inside), no JavaScript error is logged, no
+request leaves localhost. A screenshot of every page is saved next to the built HTML."""
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from urllib.parse import urlparse
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(tiny_book):
+    html = tiny_book / "_build" / "html"
+    handler = functools.partial(_QuietHandler, directory=str(html))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield html, f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def test_every_page_renders_offline_in_chromium(server):
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (the CI setup installs Debian's chromium)")
+        pytest.skip("chromium not installed: apt-get install chromium chromium-driver")
+    playwright = pytest.importorskip("playwright.sync_api")
+    html, base = server
+    shots = html.parent / "screenshots"
+    shots.mkdir(exist_ok=True)
+    pages = sorted(
+        p.relative_to(html).as_posix()
+        for p in html.rglob("*.html")
+        if not p.relative_to(html).parts[0].startswith(("_", "."))  # theme templates, caches
+    )
+    problems: list[str] = []
+    n_charts = 0
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        for rel in pages:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            errors: list[str] = []
+            remote: list[str] = []
+            page.on("console", lambda m, e=errors: e.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda exc, e=errors: e.append(str(exc)))
+
+            def route(r, remote=remote):
+                if urlparse(r.request.url).hostname in ("127.0.0.1", "localhost", None):
+                    r.continue_()
+                else:
+                    remote.append(r.request.url)
+                    r.abort()
+
+            page.route("**/*", route)
+            page.goto(f"{base}/{rel}", wait_until="networkidle")
+            charts = page.locator(".fpt-vega-chart")
+            for i in range(charts.count()):
+                charts.nth(i).locator("svg, canvas").first.wait_for(timeout=15_000)
+            n_charts += charts.count()
+            page.screenshot(path=str(shots / (rel.replace("/", "__") + ".png")), full_page=True)
+            if errors:
+                problems.append(f"{rel}: JavaScript errors {errors}")
+            if remote:
+                problems.append(f"{rel}: requests left localhost {remote}")
+            page.close()
+        browser.close()
+    assert not problems, "\n".join(problems)
+    assert n_charts >= 4, f"only {n_charts} charts found"
