@@ -15,7 +15,7 @@ import numpy as np
 
 from .store import atomic_write_text
 
-__all__ = ["provenance", "write_summary", "Timer"]
+__all__ = ["provenance", "provenance_html", "write_summary", "Timer"]
 
 
 def _git_commit() -> str | None:
@@ -71,6 +71,34 @@ def _clean(x: Any) -> Any:
 def write_summary(path: str | os.PathLike, summary: Mapping[str, Any]) -> Path:
     """Write ``summary`` as JSON atomically (non-finite numbers become ``null``)."""
     return atomic_write_text(path, json.dumps(_clean(summary), indent=2, allow_nan=False) + "\n")
+
+
+def provenance_html(summary: Mapping[str, Any]) -> str:
+    """A collapsed HTML block (``<details>``) with a notebook's provenance, for its page.
+
+    Lists the preset, the parameters, device, torch version, git commit, wall time and the
+    runs trained vs reused from the results store, read from ``summary`` (the dict passed to
+    :func:`write_summary`; provenance fields under ``summary["provenance"]``).
+    """
+    prov = dict(summary.get("provenance") or {})
+    rows = [
+        ("preset", summary.get("preset")),
+        ("device", summary.get("device") or prov.get("device")),
+        ("torch", prov.get("torch")),
+        ("fpt_core", prov.get("fpt_core")),
+        ("git commit", prov.get("git_commit")),
+        ("python / platform", f"{prov.get('python')} / {prov.get('platform')}"),
+        ("CPU cores / torch threads", f"{prov.get('cpu_count')} / {prov.get('torch_threads')}"),
+        ("wall time", f"{summary.get('wall_time_s', float('nan')):.1f} s"),
+        ("runs trained / reused", f"{summary.get('n_trained')} / {summary.get('n_reused')}"),
+    ]
+    params = json.dumps(_clean(summary.get("params", {})), sort_keys=True)
+    body = "".join(f"<tr><td>{k}</td><td><code>{v}</code></td></tr>" for k, v in rows)
+    return (
+        '<details class="fpt-provenance"><summary>Provenance of this page</summary>'
+        f"<table>{body}<tr><td>parameters</td><td><code>{params}</code></td></tr></table>"
+        "</details>"
+    )
 
 
 class Timer:

@@ -44,7 +44,7 @@ summary_path = "book/executed/01_qss.summary.json"
 import altair as alt
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
 from fpt_core import presets, report, viz
 from fpt_core.config import TrainConfig
@@ -283,4 +283,5 @@ summary = {
     "provenance": report.provenance(ens.device),
 }
 report.write_summary(summary_path, summary)
+display(HTML(report.provenance_html(summary)))
 {k: summary[k] for k in ("t_relax", "plateau_mean", "plateau_sd", "n_runs", "wall_time_s")}

@@ -1,0 +1,38 @@
+import json
+
+import numpy as np
+import pytest
+
+from fpt_core import presets, report
+
+
+def test_write_summary_turns_numpy_and_nonfinite_into_json(tmp_path):
+    path = report.write_summary(
+        tmp_path / "x" / "s.json",
+        {"a": np.float32(0.5), "b": np.arange(3), "c": float("nan"), "d": {"e": np.inf}},
+    )
+    assert json.loads(path.read_text()) == {"a": 0.5, "b": [0, 1, 2], "c": None, "d": {"e": None}}
+
+
+def test_provenance_html_lists_what_a_reader_needs():
+    summary = {
+        "preset": "tiny",
+        "params": {"lr": 0.1},
+        "n_trained": 3,
+        "n_reused": 5,
+        "wall_time_s": 12.25,
+        "provenance": report.provenance("cpu"),
+    }
+    html = report.provenance_html(summary)
+    assert html.startswith("<details") and html.endswith("</details>")
+    for needle in ("tiny", "torch", "git commit", "12.2 s", "3 / 5", '"lr": 0.1'):
+        assert needle in html
+
+
+def test_presets_resolve():
+    table = {"tiny": {"n": 2, "lr": 0.1}, "default": {"n": 8, "lr": 0.1}}
+    assert presets.resolve(table, "tiny", n=None, lr=0.2) == {"n": 2, "lr": 0.2, "preset": "tiny"}
+    with pytest.raises(ValueError, match="preset='huge' is unknown"):
+        presets.resolve(table, "huge")
+    with pytest.raises(ValueError, match="'epochs' is not a knob"):
+        presets.resolve(table, "tiny", epochs=3)
