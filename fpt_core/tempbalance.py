@@ -11,20 +11,41 @@ lighter tail (large α, "under-trained") a higher learning rate, recomputed once
 :func:`layer_lr_factors` applies either to the ordered α's of :func:`fpt_core.htsr.layer_alphas`
 (first/last layer kept at factor 1 on request) and :func:`param_lr_factors` spreads the layer
 factors over a model's parameters (weight, bias, and the BatchNorm that follows the layer).
+
+In training, :class:`TempBalance` is the engine protocol ``{"kind": "tempbalance", ...}``: after
+every epoch it measures α of each layer of each replica from the stacked weights
+(:func:`stacked_layer_alphas`, built on :func:`stacked_esd`) and sets the replica's per-parameter
+learning-rate scales. :class:`WeightSnapshot` is a measuring hook that keeps the final weights;
+:func:`alpha_history` turns the recorded events into a table and :func:`estimator_table` compares
+the Hill, Clauset and FARMS estimates of given weights. This module reads the engine's state by
+duck typing only and never imports the engine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import math
+import weakref
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+import pandas as pd
+import torch
 from scipy.special import expit
 from torch import nn
 
+from .htsr import clauset_alpha, esd, farms_alpha, hill_alpha, weight_layer_names
+
 __all__ = [
+    "TempBalance",
+    "WeightSnapshot",
+    "alpha_history",
+    "estimator_table",
     "layer_lr_factors",
     "model_balancing_factors",
     "param_lr_factors",
+    "stacked_esd",
+    "stacked_layer_alphas",
     "tempbalance_factors",
 ]
 
@@ -171,3 +192,395 @@ def param_lr_factors(
             seen.add(id(p))
             out[f"{mname}.{pname}" if mname else pname] = module_factor.get(mname, 1.0)
     return out
+
+
+# ------------------------------------------------------------------ stacked (ensemble) weights
+
+
+def stacked_esd(weight: torch.Tensor, *, conv_norm: float = 0.5) -> np.ndarray:
+    """ESD of every replica of a stacked weight: array (R, n), each row ascending.
+
+    ``weight`` has a leading replica axis: (R, out, in) for a Linear layer or
+    (R, out, in, k1[, k2[, k3]]) for a convolution. Row r equals
+    ``fpt_core.htsr.esd(weight[r], conv_norm=conv_norm)`` (same slicing and ``conv_norm``
+    scale), computed by one batched ``torch.linalg.svdvals`` in float64.
+    """
+    if not isinstance(weight, torch.Tensor):
+        weight = torch.as_tensor(np.asarray(weight, dtype=np.float64))
+    if weight.ndim < 3 or weight.ndim > 6:
+        raise ValueError(
+            f"weight must be stacked (R, out, in) or (R, out, in, k…), got shape "
+            f"{tuple(weight.shape)}"
+        )
+    if not conv_norm > 0:
+        raise ValueError(f"conv_norm={conv_norm} must be > 0")
+    w = weight.detach().to(torch.float64)
+    if w.ndim == 3:
+        mats = w.unsqueeze(1)  # (R, 1, out, in)
+    else:  # (R, out, in, k…) -> (R, k…, out, in), scaled as in htsr.esd
+        mats = w.flatten(start_dim=3).permute(0, 3, 1, 2) * math.sqrt(conv_norm)
+    eigs = torch.linalg.svdvals(mats).square().flatten(start_dim=1)
+    return np.sort(eigs.cpu().numpy(), axis=1)
+
+
+def stacked_layer_alphas(
+    params: Mapping[str, torch.Tensor],
+    base: nn.Module,
+    method: str = "hill",
+    *,
+    replicas: Iterable[int] | None = None,
+    min_eigs: int = 10,
+    xmin_pos: float = 2,
+    conv_norm: float = 0.5,
+    aspect_ratio: float = 1.0,
+) -> dict[str, np.ndarray]:
+    """α of every Linear/Conv layer of every replica of an ensemble: layer name → array (R,).
+
+    ``params`` are the ensemble's stacked parameters (``state.params``: name → tensor with a
+    leading replica axis) and ``base`` the model they belong to (any device, ``meta``
+    included); its Linear/Conv modules, in ``weight_layer_names`` order, name the layers, and
+    ``f"{layer}.weight"`` their weights. ``method``: 'hill' (median Hill, ``xmin_pos``, on
+    :func:`stacked_esd`) or 'farms' (:func:`fpt_core.htsr.farms_alpha` with the Hill estimator
+    and ``aspect_ratio``, replica by replica). Layers with fewer than ``min_eigs`` eigenvalues
+    are left out (as :func:`fpt_core.htsr.layer_alphas` does). Entries of replicas not in
+    ``replicas`` (default: all), and fits that fail (zero modes, a flat tail), are NaN.
+    """
+    if method not in ("hill", "farms"):
+        raise ValueError(f"method={method!r} must be 'hill' or 'farms'")
+    if not (isinstance(min_eigs, int | np.integer) and min_eigs >= 2):
+        raise ValueError(f"min_eigs={min_eigs} must be an integer ≥ 2")
+    out: dict[str, np.ndarray] = {}
+    for name in weight_layer_names(base):
+        key = f"{name}.weight" if name else "weight"
+        if key not in params:
+            raise ValueError(f"params has no {key!r} for layer {name!r} of base")
+        w = params[key]
+        R = int(w.shape[0])
+        n_eigs = math.prod(w.shape[3:]) * min(int(w.shape[1]), int(w.shape[2]))
+        if n_eigs < min_eigs:
+            continue
+        rows = range(R) if replicas is None else [int(r) for r in replicas]
+        alphas = np.full(R, np.nan)
+        eigs = stacked_esd(w, conv_norm=conv_norm) if method == "hill" else None
+        for r in rows:
+            try:
+                if eigs is not None:
+                    a = hill_alpha(eigs[r], xmin_pos).alpha
+                else:
+                    a = farms_alpha(
+                        w[r], aspect_ratio=aspect_ratio, conv_norm=conv_norm, xmin_pos=xmin_pos
+                    ).alpha
+            except ValueError:
+                a = math.nan
+            alphas[r] = a if math.isfinite(a) else math.nan
+        out[name] = alphas
+    return out
+
+
+def _round(x: float, decimals: int) -> float | None:
+    return round(float(x), decimals) if math.isfinite(x) else None
+
+
+def _check_bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name}={value!r} must be True or False")
+    return value
+
+
+def _check_number(value: Any, name: str, lo: float, strict: bool = False) -> float:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < lo or (strict and value == lo):
+        rel = ">" if strict else "≥"
+        raise ValueError(f"{name}={value!r} must be a finite number {rel} {lo:g}")
+    return float(value)
+
+
+class TempBalance:
+    """Engine protocol ``{"kind": "tempbalance", ...}``: per-layer learning rates from ESD α.
+
+    After each ``every``-th epoch (the first hook call at or after the epoch boundary) it
+    measures α of every Linear/Conv layer of every live replica from the stacked weights
+    (:func:`stacked_layer_alphas`) and maps them to factors f_i, either TempBalance's linear map
+    (``assignment="tempbalance"``, :func:`tempbalance_factors`)
+
+        f_i = s1 + (s2 − s1) · (α_i − α_min) / (α_max − α_min),
+
+    or Model Balancing's sigmoid (``assignment="model_balancing"`` with ``s`` and ``tau``,
+    :func:`model_balancing_factors`). It sets ``state.lr_scale[param][r] = f_i`` for the
+    layer's weight and bias and, with ``batchnorm``, for the BatchNorm that follows it
+    (:func:`param_lr_factors`); the engine then trains layer i with η_t · f_i, η_t from the
+    base schedule (``TrainConfig.lr_schedule``). With ``exclude_first_last`` the first and last
+    Linear/Conv layer of the model keep factor 1 and do not enter α_min, α_max (or the mean α);
+    so do layers with fewer than ``min_eigs`` eigenvalues and layers whose α is not finite.
+    Each replica has its own α's and factors.
+
+    The engine calls hooks after evaluations only, not at step 0, so the first epoch runs with
+    every factor 1 (the reference implementation also assigns factors at initialisation).
+
+    Every recomputation is recorded for each live replica as an event of kind
+    ``"tempbalance"`` with ``alpha`` and ``factor``: lists aligned with the model's Linear/Conv
+    layers (``None`` for a layer without α), rounded to ``decimals``; the run's first event
+    also carries ``layers`` (the names). With ``apply=False`` the hook only measures: it never
+    changes the state and records events of kind ``"layer_alpha"`` with ``alpha`` only (plain
+    training with an α log that is part of the store key). All parameters are validated on
+    construction; a ``ValueError`` names the bad one.
+
+    Parameters
+    ----------
+    assignment : str
+        'tempbalance' or 'model_balancing'.
+    s1, s2 : float
+        Ends of the linear map, 0 ≤ s1 ≤ s2 (TempBalance: 0.5 and 1.5).
+    s : float, optional
+        Model Balancing scale (≥ 0); required with ``assignment="model_balancing"``, not
+        allowed otherwise.
+    tau : float
+        Model Balancing sigmoid steepness (> 0).
+    method : str
+        α estimator: 'hill' (median Hill, as TempBalance) or 'farms'.
+    exclude_first_last : bool
+        Keep the first and last Linear/Conv layer at factor 1.
+    batchnorm : bool
+        Give a BatchNorm the factor of the layer it follows.
+    every : int
+        Recompute every this many epochs (≥ 1).
+    apply : bool
+        False: measure and record α only.
+    xmin_pos, conv_norm, min_eigs, aspect_ratio : float, float, int, float
+        Passed to :func:`stacked_layer_alphas`.
+    decimals : int
+        Rounding of α and factors in the events (0 to 12).
+    """
+
+    def __init__(
+        self,
+        assignment: str = "tempbalance",
+        *,
+        s1: float = 0.5,
+        s2: float = 1.5,
+        s: float | None = None,
+        tau: float = 10.0,
+        method: str = "hill",
+        exclude_first_last: bool = True,
+        batchnorm: bool = True,
+        every: int = 1,
+        apply: bool = True,
+        xmin_pos: float = 2,
+        conv_norm: float = 0.5,
+        min_eigs: int = 10,
+        aspect_ratio: float = 1.0,
+        decimals: int = 4,
+    ) -> None:
+        if assignment not in ("tempbalance", "model_balancing"):
+            raise ValueError(
+                f"assignment={assignment!r} must be 'tempbalance' or 'model_balancing'"
+            )
+        self.s1 = _check_number(s1, "s1", 0.0)
+        self.s2 = _check_number(s2, "s2", 0.0)
+        if self.s1 > self.s2:
+            raise ValueError(f"s1={s1}, s2={s2}: need 0 ≤ s1 ≤ s2")
+        if assignment == "model_balancing":
+            if s is None:
+                raise ValueError("s must be given (a finite number ≥ 0) for model_balancing")
+            self.s: float | None = _check_number(s, "s", 0.0)
+        elif s is not None:
+            raise ValueError(f"s={s!r} is only used with assignment='model_balancing'")
+        else:
+            self.s = None
+        self.tau = _check_number(tau, "tau", 0.0, strict=True)
+        if method not in ("hill", "farms"):
+            raise ValueError(f"method={method!r} must be 'hill' or 'farms'")
+        if not (isinstance(every, int) and not isinstance(every, bool) and every >= 1):
+            raise ValueError(f"every={every!r} must be an integer ≥ 1")
+        self.xmin_pos = _check_number(xmin_pos, "xmin_pos", 1.0, strict=True)
+        self.conv_norm = _check_number(conv_norm, "conv_norm", 0.0, strict=True)
+        if not (isinstance(min_eigs, int) and not isinstance(min_eigs, bool) and min_eigs >= 2):
+            raise ValueError(f"min_eigs={min_eigs!r} must be an integer ≥ 2")
+        self.aspect_ratio = _check_number(aspect_ratio, "aspect_ratio", 1.0)
+        if not (isinstance(decimals, int) and not isinstance(decimals, bool)) or not (
+            0 <= decimals <= 12
+        ):
+            raise ValueError(f"decimals={decimals!r} must be an integer in [0, 12]")
+        self.assignment = assignment
+        self.method = method
+        self.exclude_first_last = _check_bool(exclude_first_last, "exclude_first_last")
+        self.batchnorm = _check_bool(batchnorm, "batchnorm")
+        self.apply = _check_bool(apply, "apply")
+        self.every = every
+        self.min_eigs = min_eigs
+        self.decimals = decimals
+        self._state_ref: weakref.ref | None = None
+        self._next_epoch = every
+        self._first = True
+
+    def __repr__(self) -> str:
+        return (
+            f"TempBalance(assignment={self.assignment!r}, s1={self.s1}, s2={self.s2}, "
+            f"s={self.s}, tau={self.tau}, method={self.method!r}, apply={self.apply})"
+        )
+
+    def factors(self, alphas: Mapping[str, float], layers: Sequence[str]) -> dict[str, float]:
+        """Factor per layer of ``layers`` for one replica's α's (non-finite α: factor 1)."""
+        finite = {n: float(a) for n, a in alphas.items() if math.isfinite(a)}
+        out = dict.fromkeys(layers, 1.0)
+        if finite:
+            out.update(
+                layer_lr_factors(
+                    finite,
+                    self.assignment,
+                    exclude_first_last=self.exclude_first_last,
+                    layers=layers,
+                    s1=self.s1,
+                    s2=self.s2,
+                    s=self.s,
+                    tau=self.tau,
+                )
+            )
+        return out
+
+    def __call__(self, state: Any) -> None:
+        if self._state_ref is None or self._state_ref() is not state:  # a new ensemble (chunk)
+            self._state_ref = weakref.ref(state)
+            self._next_epoch = self.every
+            self._first = True
+        epoch = state.step // state.steps_per_epoch
+        if epoch < self._next_epoch:
+            return
+        self._next_epoch = epoch + self.every
+        layers = weight_layer_names(state.base)
+        live = [r for r in range(len(state.seeds)) if bool(state.alive[r])]
+        alphas = stacked_layer_alphas(
+            state.params,
+            state.base,
+            self.method,
+            replicas=live,
+            min_eigs=self.min_eigs,
+            xmin_pos=self.xmin_pos,
+            conv_norm=self.conv_norm,
+            aspect_ratio=self.aspect_ratio,
+        )
+        d = self.decimals
+        for r in live:
+            a_r = {n: float(alphas[n][r]) for n in alphas}
+            alpha_list = [_round(a_r.get(n, math.nan), d) for n in layers]
+            info: dict[str, Any] = {"layers": layers} if self._first else {}
+            if self.apply:
+                lf = self.factors(a_r, layers)
+                pf = param_lr_factors(state.base, lf, batchnorm=self.batchnorm)
+                with torch.no_grad():
+                    for pname, f in pf.items():
+                        state.lr_scale[pname][r] = f
+                info.update(alpha=alpha_list, factor=[round(lf[n], d) for n in layers])
+                state.record("tempbalance", [r], **info)
+            else:
+                state.record("layer_alpha", [r], **info, alpha=alpha_list)
+        self._first = False
+
+
+class WeightSnapshot:
+    """Measuring hook: keeps a CPU copy of the final weights of the runs with ``seeds``.
+
+    Pass it in ``run_ensemble(..., hooks=[snap])``; it never changes the state and records no
+    event (extra hooks are not part of the store key). At the last step of training
+    (``state.step == config.epochs · steps_per_epoch``) it copies ``state.params`` of every
+    replica whose seed is in ``seeds`` (default: all) into ``weights[seed]`` (name → tensor)
+    and the model (on ``meta``) into ``base``. Runs reused from the store are not trained, so
+    their weights are not captured: check :meth:`missing`.
+    """
+
+    def __init__(self, seeds: Iterable[int] | None = None) -> None:
+        self.seeds = None if seeds is None else {int(s) for s in seeds}
+        self.weights: dict[int, dict[str, torch.Tensor]] = {}
+        self.base: nn.Module | None = None
+
+    def missing(self, seeds: Iterable[int]) -> list[int]:
+        """The seeds among ``seeds`` whose final weights were not captured."""
+        return [int(s) for s in seeds if int(s) not in self.weights]
+
+    def __call__(self, state: Any) -> None:
+        if state.step < state.config.epochs * state.steps_per_epoch:
+            return
+        self.base = state.base
+        for r, seed in enumerate(state.seeds):
+            if self.seeds is None or seed in self.seeds:
+                self.weights[int(seed)] = {
+                    k: v[r].detach().to("cpu", copy=True) for k, v in state.params.items()
+                }
+
+
+def alpha_history(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Tidy table of the α (and factor) events of :class:`TempBalance` in run records.
+
+    One row per (run, recomputation, layer): ``run`` (index in ``records``), ``seed``,
+    ``step``, ``epoch``, ``layer``, ``layer_index`` (position among the model's Linear/Conv
+    layers), ``alpha`` and ``factor`` (NaN where not recorded: a layer without α, or a
+    measuring-only run).
+    """
+    rows = []
+    for i, rec in enumerate(records):
+        layers: list[str] | None = None
+        for ev in rec.get("events", []):
+            if ev.get("kind") not in ("tempbalance", "layer_alpha"):
+                continue
+            layers = ev.get("layers", layers)
+            if layers is None:
+                raise ValueError(f"records[{i}]: an α event precedes the one naming the layers")
+            factors = ev.get("factor") or [None] * len(layers)
+            for j, (name, a, f) in enumerate(zip(layers, ev["alpha"], factors, strict=True)):
+                rows.append(
+                    (
+                        i,
+                        rec.get("seed"),
+                        ev["step"],
+                        ev["epoch"],
+                        name,
+                        j,
+                        np.nan if a is None else a,
+                        np.nan if f is None else f,
+                    )
+                )
+    cols = ["run", "seed", "step", "epoch", "layer", "layer_index", "alpha", "factor"]
+    return pd.DataFrame(rows, columns=cols).astype({"alpha": float, "factor": float})
+
+
+def estimator_table(
+    weights: Mapping[str, torch.Tensor],
+    base: nn.Module,
+    *,
+    min_eigs: int = 10,
+    conv_norm: float = 0.5,
+    min_tail: int = 10,
+) -> pd.DataFrame:
+    """Hill, Clauset and FARMS α of each Linear/Conv layer of one model's weights.
+
+    ``weights``: parameter name → tensor of one replica (e.g. ``WeightSnapshot.weights[seed]``);
+    ``base`` names the layers. One row per layer with at least ``min_eigs`` eigenvalues:
+    ``layer``, ``shape``, ``n_eigs``, ``hill`` (median Hill), ``hill_xmin``, ``clauset``,
+    ``clauset_xmin``, ``clauset_ks``, ``farms`` (FARMS with the Hill estimator, square
+    windows). Failed fits are NaN.
+    """
+    rows = []
+    for name in weight_layer_names(base):
+        w = weights[f"{name}.weight" if name else "weight"]
+        eigs = esd(w, conv_norm=conv_norm)
+        if eigs.size < min_eigs:
+            continue
+        row: dict[str, Any] = {"layer": name, "shape": "×".join(map(str, w.shape))}
+        row["n_eigs"] = int(eigs.size)
+        fits = {
+            "hill": lambda e=eigs: hill_alpha(e),
+            "clauset": lambda e=eigs: clauset_alpha(e, min_tail=min(min_tail, e.size)),
+            "farms": lambda w=w: farms_alpha(w, conv_norm=conv_norm),
+        }
+        for key, fit in fits.items():
+            try:
+                res = fit()
+            except ValueError:
+                res = None
+            row[key] = math.nan if res is None else res.alpha
+            if key in ("hill", "clauset"):
+                row[f"{key}_xmin"] = math.nan if res is None else res.xmin
+            if key == "clauset":
+                row["clauset_ks"] = math.nan if res is None else res.ks_distance
+        rows.append(row)
+    return pd.DataFrame(rows)
