@@ -70,6 +70,28 @@ def write_timings(executed: Path) -> None:
         )
     rows.append(f"| **total** | | | {total:.1f} | | |")
     (executed / "timings.md").write_text("\n".join(rows) + "\n")
+    bench = executed.parents[1] / "bench" / "results.json"
+    if bench.is_file():
+        b = json.loads(bench.read_text())
+        lines = [
+            f"Measured by `make bench` on this machine ({b.get('machine')}, "
+            f"{b.get('torch_threads')} threads; fp32 matmul peak "
+            f"{b.get('matmul_peak_gflops', 0):.1f} GFLOP/s):",
+            "",
+            "| model | replicas R | engine replica-steps/s | per-model loop | ratio | GFLOP/s | "
+            "of matmul peak | bytes/replica |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in b.get("rows", []):
+            lines.append(
+                f"| {r['model']} | {r['replicas']} | {r['engine_replica_steps_per_s']:.0f} | "
+                f"{r['loop_replica_steps_per_s']:.0f} | {r['ensemble_vs_loop']:.2f} | "
+                f"{r['engine_gflops']:.2f} | {100 * r['matmul_peak_fraction']:.1f}% | "
+                f"{r['state_bytes_per_replica']} |"
+            )
+    else:
+        lines = ["`make bench` has not been run for this build, so there is no table here."]
+    (executed / "bench.md").write_text("\n".join(lines) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
