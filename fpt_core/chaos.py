@@ -287,12 +287,16 @@ def _renormalise(
 
 def _realised_separation(x: State, y: State, d0: float, t: int) -> torch.Tensor:
     d = _pair_sq_norm(y, x).sqrt()
-    finite = torch.isfinite(d)
-    if bool(((d == 0) & finite).any()):
-        raise ValueError(
-            f"d0={d0:g} is below the floating-point resolution of the state at step {t}: the "
-            "companion rounds onto the reference; use a larger d0 (or float64 states)"
-        )
+    collapsed = (d == 0) & torch.isfinite(d)
+    if bool(collapsed.any()):
+        if t == 0 or bool(collapsed.all()):
+            raise ValueError(
+                f"d0={d0:g} is below the floating-point resolution of the state at step {t}: "
+                "the companion rounds onto the reference; use a larger d0 (or float64 states)"
+            )
+        # one pair's weights grew so large that d0 is below their resolution: that pair's
+        # estimate is lost (NaN), the others go on
+        d = torch.where(collapsed, torch.full_like(d, float("nan")), d)
     return d
 
 
@@ -388,7 +392,9 @@ def lyapunov_benettin(
     unit = _random_unit(x, generator) if direction is None else _prepare_direction(direction, x)
     y = _map(lambda a, u: a + u * d0, x, unit)
     d_start = _realised_separation(x, y, d0, 0)
-    if not bool(torch.all((d_start > 0.5 * d0) & (d_start < 2.0 * d0))):
+    # pairs whose initial state is already non-finite (diverged) stay NaN; the rest must hold d0
+    resolved = ~torch.isfinite(d_start) | ((d_start > 0.5 * d0) & (d_start < 2.0 * d0))
+    if not bool(torch.all(resolved)):
         raise ValueError(
             f"d0={d0:g} is below the floating-point resolution of x0: the realised separation is "
             f"{d_start.min().item():.3g}…{d_start.max().item():.3g}; use a larger d0"

@@ -378,3 +378,24 @@ def test_scaling_collapse_drops_unreached_and_validates():
         scaling_collapse(df, time="missing")
     with pytest.raises(ValueError, match="vary"):
         scaling_collapse(df.assign(momentum=0.5))
+
+
+def test_pair_that_loses_resolution_becomes_nan_others_go_on():
+    # pair 0 grows by 1e12 per step in float32, so d0 = 1e-6 falls below its resolution;
+    # pair 1 contracts by 1/2 and must still give ln(1/2)
+    factor = torch.tensor([[1e12], [0.5]], dtype=torch.float32)
+
+    def step(states, t):
+        return states * torch.cat([factor, factor])
+
+    x0 = torch.ones(2, 1, dtype=torch.float32)
+    res = lyapunov_benettin(step, x0, n_steps=6, d0=1e-6)
+    assert np.isnan(res.per_pair[0])
+    assert res.per_pair[1] == pytest.approx(np.log(0.5), abs=1e-5)
+
+
+def test_pairs_starting_from_nan_stay_nan():
+    x0 = torch.tensor([[1.0], [float("nan")]], dtype=torch.float64)
+    res = lyapunov_benettin(lambda s, t: 0.5 * s, x0, n_steps=5, d0=1e-6)
+    assert np.isnan(res.per_pair[1])
+    assert res.per_pair[0] == pytest.approx(np.log(0.5), abs=1e-9)
