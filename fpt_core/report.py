@@ -80,7 +80,7 @@ def provenance_html(summary: Mapping[str, Any]) -> str:
     runs trained vs reused from the results store, read from ``summary`` (the dict passed to
     :func:`write_summary`; provenance fields under ``summary["provenance"]``).
     """
-    prov = dict(summary.get("provenance") or {})
+    prov = dict(summary.get("provenance") or summary)  # nested, or spread at the top level
     rows = [
         ("preset", summary.get("preset")),
         ("device", summary.get("device") or prov.get("device")),
@@ -90,8 +90,11 @@ def provenance_html(summary: Mapping[str, Any]) -> str:
         ("python / platform", f"{prov.get('python')} / {prov.get('platform')}"),
         ("CPU cores / torch threads", f"{prov.get('cpu_count')} / {prov.get('torch_threads')}"),
         ("wall time", f"{summary.get('wall_time_s', float('nan')):.1f} s"),
-        ("runs trained / reused", f"{summary.get('n_trained')} / {summary.get('n_reused')}"),
     ]
+    if summary.get("n_trained") is not None:
+        rows.append(
+            ("runs trained / reused", f"{summary['n_trained']} / {summary.get('n_reused')}")
+        )
     params = json.dumps(_clean(summary.get("params", {})), sort_keys=True)
     body = "".join(f"<tr><td>{k}</td><td><code>{v}</code></td></tr>" for k, v in rows)
     return (

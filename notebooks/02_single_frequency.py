@@ -68,7 +68,7 @@ summary_path = "book/executed/02_single_frequency.summary.json"
 import altair as alt
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 from scipy import stats
 
 from fpt_core import presets, report, viz
@@ -610,4 +610,5 @@ summary = {
     "provenance": report.provenance(ens0.device),
 }
 report.write_summary(summary_path, summary)
+display(HTML(report.provenance_html(summary)))
 {k: summary[k] for k in ("target", "tau0", "unperturbed_mean_fpt", "compute", "wall_time_s")}

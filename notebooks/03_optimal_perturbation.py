@@ -74,7 +74,7 @@ summary_path = "book/executed/03_optimal_perturbation.summary.json"
 import altair as alt
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
 from fpt_core import presets, report, viz
 from fpt_core.config import TrainConfig
@@ -501,4 +501,5 @@ summary = {
     "provenance": report.provenance(ens0.device),
 }
 report.write_summary(summary_path, summary)
+display(HTML(report.provenance_html(summary)))
 {k: summary[k] for k in ("target", "tau0", "best_protocol", "wall_time_s")}

@@ -49,7 +49,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import torch
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
 from fpt_core import linreg, presets, report, viz
 from fpt_core.device import resolve_device
@@ -290,5 +290,6 @@ summary = {
     **report.provenance(str(dev)),
 }
 report.write_summary(summary_path, summary)
+display(HTML(report.provenance_html(summary)))
 {k: summary[k] for k in ("slope_kl_sgld", "slope_kl_sgworld",
                          "kl_ratio_sgld_over_sgworld_smallest_lr", "wall_time_s")}  # fmt: skip

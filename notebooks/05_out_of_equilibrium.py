@@ -47,7 +47,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import torch
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
 from fpt_core import langevin, noneq, presets, report, viz
 from fpt_core.device import resolve_device
@@ -440,4 +440,5 @@ summary = {
     **report.provenance(str(dev)),
 }  # fmt: skip
 report.write_summary(summary_path, summary)
+display(HTML(report.provenance_html(summary)))
 {k: summary[k] for k in ("ift", "ep_mean_measured", "ep_mean_predicted", "wall_time_s")}

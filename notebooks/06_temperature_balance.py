@@ -59,7 +59,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import torch
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 from scipy import stats
 
 from fpt_core import presets, report, viz
@@ -603,6 +603,7 @@ summary = {
     "provenance": report.provenance(ens["SGD"].device),
 }
 report.write_summary(summary_path, summary)
+display(HTML(report.provenance_html(summary)))
 {
     k: summary[k]
     for k in ("fpt", "logrank_pvalue", "plateau", "plateau_diff_tb_minus_sgd", "wall_time_s")

@@ -65,7 +65,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import torch
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
 from fpt_core import presets, report, viz
 from fpt_core.chaos import edge_contour, scaling_collapse
@@ -617,4 +617,5 @@ summary = {
     "provenance": report.provenance(str(dev)),
 }
 report.write_summary(summary_path, summary)
+display(HTML(report.provenance_html(summary)))
 {k: summary[k] for k in ("phase_counts", "best_cell", "wall_time_s")}

@@ -6,7 +6,7 @@ import re
 import time
 from pathlib import Path
 
-from conftest import copy_sources, execute_notebooks
+from conftest import ROOT, copy_sources, execute_notebooks
 
 
 def _summary(root: Path, stem: str) -> dict:
@@ -61,3 +61,15 @@ def test_bad_preset_and_parameters_fail_before_training(tmp_path):
         assert needle in res.stdout + res.stderr
         assert not (tmp_path / "res").exists(), "nothing may be trained"
         assert time.perf_counter() - t0 < 120
+
+
+def test_every_notebook_writes_a_summary_and_shows_its_provenance(tiny_book):
+    stems = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+    assert len(stems) >= 7
+    html = tiny_book / "_build" / "html" / "book" / "executed"
+    for stem in stems:
+        summary = _summary(tiny_book, stem)
+        assert summary["preset"] == "tiny", stem
+        page = (html / f"{stem}.html").read_text()
+        assert "Provenance of this page" in page, stem
+        assert page.count("window.vegaEmbed(") >= 1, stem
