@@ -29,6 +29,8 @@ from scipy import stats
 from fpt_core.qss import KSRelaxation, ks_relaxation
 
 __all__ = [
+    "QSSOnset",
+    "qss_onset",
     "FirstPassage",
     "first_passage",
     "Survival",
@@ -477,6 +479,54 @@ def qss_relaxation(
         ks_relaxation(acc, times, **kw),
         ks_relaxation(masked, times, **kw),
         np.isfinite(masked).sum(axis=0),
+    )
+
+
+@dataclass(frozen=True)
+class QSSOnset:
+    """When the single-frequency prediction may be trusted: see :func:`qss_onset`.
+
+    ``t_relax`` (time from which the survivors are taken to be in QSS), ``source`` (which test
+    gave it, in words), ``reference`` (column index of the KS reference evaluation) and the
+    underlying :class:`QSSRelaxation`.
+    """
+
+    t_relax: float
+    source: str
+    reference: int
+    qss: QSSRelaxation
+
+
+def qss_onset(
+    acc: np.ndarray,
+    target: float,
+    times: np.ndarray | None = None,
+    *,
+    alpha: float = 0.05,
+    min_survivors: int = 10,
+    fallback: float,
+) -> QSSOnset:
+    """Relaxation time of the survivors, with an explicit fallback.
+
+    The KS reference is the last evaluation that still has at least ``min_survivors`` survivors
+    (against a handful of survivors the test has no power and would "find" a QSS everywhere).
+    ``t_relax`` is the survivors' relaxation time if the test finds one; otherwise that of all
+    runs; otherwise ``fallback`` (e.g. the measured period τ0). ``source`` says which applied.
+    """
+    if not isinstance(min_survivors, (int, np.integer)) or min_survivors < 2:
+        raise ValueError(f"min_survivors={min_survivors!r} must be an integer ≥ 2")
+    n_surv = np.isfinite(survivors(acc, target, times)).sum(axis=0)
+    enough = np.nonzero(n_surv >= min_survivors)[0]
+    reference = int(enough[-1]) if enough.size else -1
+    qss = qss_relaxation(acc, target, times, reference=reference, alpha=alpha)
+    if qss.survivors.reached:
+        return QSSOnset(float(qss.survivors.t_relax), "survivors in QSS", reference, qss)
+    if qss.all_runs.reached:
+        return QSSOnset(
+            float(qss.all_runs.t_relax), "survivors: no QSS; all runs in QSS", reference, qss
+        )
+    return QSSOnset(
+        float(fallback), "no QSS detected; trusted only from the fallback on", reference, qss
     )
 
 

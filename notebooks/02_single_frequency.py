@@ -73,7 +73,7 @@ from scipy import stats
 
 from fpt_core import presets, report, viz
 from fpt_core.config import TrainConfig
-from fpt_core.fpt import first_passage, mean_fpt, qss_relaxation, survival, survivors
+from fpt_core.fpt import first_passage, mean_fpt, qss_onset, survival
 from fpt_core.restart import post_perturbation, predict_mean_fpt, predicted_survival
 from fpt_core.runner import run_ensemble
 
@@ -211,20 +211,12 @@ ens0 = run_ensemble(base, P["n_runs"], **run_kw)
 times, acc0 = ens0.matrix("test_acc")
 fp0 = first_passage(acc0, P["target"], times)
 m0 = mean_fpt(fp0, confidence_level=confidence_level, n_resamples=n_resamples, rng=0)
-# KS reference: the last epoch with ≥ min_survivors survivors (a KS test against a handful of
-# survivors has no power and would "find" a QSS everywhere)
-n_surv = np.isfinite(survivors(acc0, P["target"], times)).sum(axis=0)
-enough = np.nonzero(n_surv >= min_survivors)[0]
-reference = int(enough[-1]) if enough.size else -1
-qss = qss_relaxation(acc0, P["target"], times, reference=reference, alpha=alpha)
-# the prediction assumes the survivors are in QSS from t_relax on; if the KS test finds no QSS of
-# the survivors, fall back to that of all runs, and failing that trust it only from τ0 on
-if qss.survivors.reached:
-    t_relax, t_relax_source = float(qss.survivors.t_relax), "survivors in QSS"
-elif qss.all_runs.reached:
-    t_relax, t_relax_source = float(qss.all_runs.t_relax), "survivors: no QSS; all runs in QSS"
-else:
-    t_relax, t_relax_source = float(P["tau0"]), "no QSS detected; trusted only from τ0 on"
+# survivors' QSS onset: KS against the last epoch with ≥ min_survivors survivors; without a QSS
+# of the survivors, that of all runs, and failing that the prediction is trusted only from τ0 on
+onset = qss_onset(
+    acc0, P["target"], times, alpha=alpha, min_survivors=min_survivors, fallback=P["tau0"]
+)
+qss, reference, t_relax, t_relax_source = onset.qss, onset.reference, onset.t_relax, onset.source
 mean0_text = (
     f"⟨T⟩ = {m0.mean:.1f} epochs (CI {m0.low:.1f}–{m0.high:.1f}), CV = {m0.cv:.2f}"
     if m0.estimable

@@ -202,3 +202,22 @@ def test_load_runs_long_table(tmp_path) -> None:
         load_runs(tmp_path / "dup.csv", run="seed", time="epoch", accuracy="acc")
     with pytest.raises(ValueError, match="path"):
         load_runs(tmp_path / "missing.csv")
+
+
+def test_qss_onset_reference_and_fallbacks():
+    from fpt_core.fpt import qss_onset
+
+    rng = np.random.default_rng(3)
+    # stationary ensemble: accuracies iid around 0.6; target 0.62 is reached by some runs
+    acc = 0.6 + 0.01 * rng.standard_normal((200, 30))
+    onset = qss_onset(acc, 0.62, alpha=0.01, min_survivors=10, fallback=7.0)
+    n_surv = np.isfinite(survivors(acc, 0.62)).sum(axis=0)
+    assert n_surv[onset.reference] >= 10
+    assert onset.reference == len(n_surv) - 1 or n_surv[onset.reference + 1] < 10
+    assert onset.source == "survivors in QSS" and onset.t_relax <= 5
+    # a drifting ensemble has no QSS at all: the fallback is used and said so
+    drift = 0.3 + 0.01 * np.arange(30) + 0.001 * rng.standard_normal((200, 30))
+    onset = qss_onset(drift, 0.9, fallback=7.0)
+    assert onset.t_relax == 7.0 and "fallback" in onset.source
+    with pytest.raises(ValueError, match="min_survivors"):
+        qss_onset(acc, 0.62, min_survivors=1, fallback=1.0)
