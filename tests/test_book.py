@@ -47,16 +47,23 @@ def test_pages_have_charts_and_no_tracebacks(tiny_book):
 
 def test_bad_preset_and_parameters_fail_before_training(tmp_path):
     root = copy_sources(tmp_path)
-    for args, needle in (
-        (["--preset", "tiny", "-p", "preset", '"huge"'], "preset='huge' is unknown"),
-        (["--preset", "tiny", "-p", "lr", "-0.1"], "lr=-0.1 must be"),
-        (["--preset", "tiny", "-p", "dataset", '"imagenet"'], "dataset='imagenet' is unknown"),
-        (["--preset", "tiny", "-p", "alpha", "1.5"], "alpha=1.5 must lie in (0, 1)"),
+    for args, needle, stem in (
+        (
+            ["--preset", "tiny", "-p", "target", "1.5"],
+            "target=1.5 must lie in [0, 1]",
+            "02_single_frequency",
+        ),
+        (["--preset", "tiny", "-p", "preset", '"huge"'], "preset='huge' is unknown", "01_qss"),
+        (["--preset", "tiny", "-p", "lr", "-0.1"], "lr=-0.1 must be", "01_qss"),
+        (
+            ["--preset", "tiny", "-p", "dataset", '"imagenet"'],
+            "dataset='imagenet' is unknown",
+            "01_qss",
+        ),
+        (["--preset", "tiny", "-p", "alpha", "1.5"], "alpha=1.5 must lie in (0, 1)", "01_qss"),
     ):
         t0 = time.perf_counter()
-        res = execute_notebooks(
-            root, *args, "--only", "01_qss", "--results-dir", str(tmp_path / "res")
-        )
+        res = execute_notebooks(root, *args, "--only", stem, "--results-dir", str(tmp_path / "res"))
         assert res.returncode != 0
         assert needle in res.stdout + res.stderr
         assert not (tmp_path / "res").exists(), "nothing may be trained"
