@@ -69,11 +69,11 @@ import altair as alt
 import numpy as np
 import pandas as pd
 from IPython.display import HTML, Markdown, display
-from scipy import stats
 
 from fpt_core import presets, report, viz
 from fpt_core.config import TrainConfig
 from fpt_core.fpt import first_passage, mean_fpt, qss_onset, survival
+from fpt_core.qss import ks_grid
 from fpt_core.restart import post_perturbation, predict_mean_fpt, predicted_survival
 from fpt_core.runner import run_ensemble
 
@@ -334,16 +334,6 @@ curve = pd.DataFrame(
 window = float(P["epochs"] - max(all_taus))
 
 
-def discrete_ks(obs, law, grid, f_max):
-    """KS p-value of first passages ``obs`` (on the evaluation grid) against the predicted law
-    conditioned on T ≤ grid[-1]: D = max over grid points of the gap between the two CDFs (both
-    right-continuous steps there), p from the Kolmogorov distribution — conservative for a
-    discrete law (scipy's continuous ``kstest`` would count tied times as a gap)."""
-    emp = np.searchsorted(np.sort(obs), grid, side="right") / obs.size
-    gap = np.abs(emp - law.cdf(grid) / f_max)
-    return float(stats.kstwo.sf(np.max(gap), obs.size))
-
-
 results = []
 for tau in all_taus:
     m = mean_fpt(fps[tau], confidence_level=confidence_level, n_resamples=n_resamples, rng=2)
@@ -364,7 +354,8 @@ for tau in all_taus:
     rm_meas = float(np.sum(survival(fps[tau]).evaluate(k)))
     ks_p = float("nan")
     if obs.size and f_max > 0:
-        ks_p = discrete_ks(obs, law, times[times <= t_max], f_max)
+        ks_grid_t = times[times <= t_max]
+        ks_p = ks_grid(obs, law.cdf(ks_grid_t) / f_max, ks_grid_t)[1]
     # the assumption itself: the law of T_p (first perturbation → target) must not depend on τ;
     # compare P(T_p ≤ w) over a window w every ensemble observes after its first perturbation
     s_p = survival(post_perturbation(fps[tau], tau, schedule="periodic")).evaluate(window)

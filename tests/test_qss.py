@@ -55,3 +55,23 @@ def test_bad_arguments(kwargs, name):
 def test_bad_shape():
     with pytest.raises(ValueError, match="values"):
         ks_relaxation(np.zeros(10))
+
+
+def test_ks_grid_on_a_discrete_law():
+    from fpt_core.qss import ks_grid
+
+    rng = np.random.default_rng(4)
+    grid = np.arange(1, 41, dtype=float)
+    p = 0.1
+    cdf = 1 - (1 - p) ** grid  # geometric first-passage law on epochs 1, 2, …
+    # hand-computed statistic on a tiny sample
+    d, _ = ks_grid(np.array([1.0, 1.0, 3.0]), cdf[:3], grid[:3])
+    assert d == pytest.approx(max(abs(2 / 3 - 0.1), abs(2 / 3 - 0.19), abs(1 - 0.271)))
+    # samples from the law itself: the test is conservative (rejects at most α of the time)
+    pvals = [ks_grid(rng.geometric(p, 300).astype(float), cdf, grid)[1] for _ in range(200)]
+    assert np.mean(np.array(pvals) < 0.05) <= 0.05
+    # a different law is rejected
+    _, p_wrong = ks_grid(rng.geometric(0.2, 300).astype(float), cdf, grid)
+    assert p_wrong < 1e-6
+    with pytest.raises(ValueError, match="cdf"):
+        ks_grid(np.ones(3), np.array([0.5, 1.5]), np.array([1.0, 2.0]))
