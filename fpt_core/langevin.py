@@ -25,14 +25,13 @@ errors from independent groups of chains.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from .device import resolve_device
+from .device import resolve_device, small_tensor_threads
 
 __all__ = [
     "BatchState",
@@ -50,25 +49,6 @@ __all__ = [
 ]
 
 POLICIES = ("with_replacement", "without_replacement")
-
-
-@contextmanager
-def small_tensor_threads(device: torch.device | str | None = None) -> Iterator[None]:
-    """Run torch on one CPU thread inside the block (restored afterwards).
-
-    Long loops over small tensors (a few thousand elements per operation) gain nothing from
-    intra-op threads and lose much to their synchronisation, most on a shared, loaded machine
-    (measured here: 40× more CPU time with two threads than with one). No effect off the CPU.
-    """
-    if device is not None and torch.device(device).type != "cpu":
-        yield
-        return
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 class BatchState(NamedTuple):

@@ -23,8 +23,8 @@ import scipy.linalg as sla
 import torch
 from tqdm.auto import tqdm
 
-from .device import resolve_device
-from .langevin import POLICIES, ChainGroupMoments, minibatch_policy, sgld, small_tensor_threads
+from .device import resolve_device, small_tensor_threads
+from .langevin import POLICIES, ChainGroupMoments, minibatch_policy, sgld
 
 __all__ = [
     "LinearRegression",

@@ -30,14 +30,8 @@ import scipy.optimize as sopt
 import torch
 from tqdm.auto import tqdm
 
-from .device import resolve_device
-from .langevin import (
-    ChainGroupMoments,
-    MinibatchPolicy,
-    WithoutReplacement,
-    sgd,
-    small_tensor_threads,
-)
+from .device import resolve_device, small_tensor_threads
+from .langevin import ChainGroupMoments, MinibatchPolicy, WithoutReplacement, sgd
 
 __all__ = [
     "lyapunov_covariance",

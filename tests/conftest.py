@@ -6,6 +6,14 @@ from pathlib import Path
 import pytest
 
 from fpt_core.data import load_dataset
+from fpt_core.device import small_tensor_threads
+
+
+@pytest.fixture
+def one_thread():
+    """Small tensors: one intra-op thread (see :func:`fpt_core.device.small_tensor_threads`)."""
+    with small_tensor_threads():
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -13,14 +13,7 @@ from fpt_core.config import TrainConfig
 from fpt_core.dynamics import SGDMap, ensemble_metrics, lyapunov_sgd, phase_diagram
 from fpt_core.engine import derive_seed, train_ensemble
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread is fastest and immune to oversubscription on a shared CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _cfg(**kw) -> TrainConfig:

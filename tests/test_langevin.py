@@ -6,14 +6,7 @@ import torch
 
 from fpt_core import langevin, linreg
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small tensors: one intra-op thread is much faster on a shared machine."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # --- minibatch policies ---------------------------------------------------------------------
