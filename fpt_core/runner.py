@@ -5,13 +5,19 @@ looked up in the :class:`~fpt_core.store.Store` by the hash of (config, seed, en
 missing ones are trained in chunks of ``chunk_size`` replicas as one batched ensemble, and each
 chunk's runs are written atomically as soon as the chunk finishes, so a killed notebook loses at
 most one chunk and a re-execution trains only what is missing.
+
+By default the chunks are trained one after another in this process. Given a Dask
+``distributed.Client`` (argument ``client=``, or the environment variable ``FPT_DASK_SCHEDULER``
+holding a scheduler address), each chunk becomes one task on the cluster instead
+(:mod:`fpt_core.cluster`); both paths train and save a chunk with the same function,
+:func:`train_chunk`, so their records are identical field by field.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -28,7 +34,7 @@ from .device import resolve_device
 from .engine import ENGINE_VERSION, Hook, train_ensemble
 from .store import Store, frame, run_key, to_matrix
 
-__all__ = ["EnsembleResult", "run_ensemble", "cached_dataset"]
+__all__ = ["EnsembleResult", "run_ensemble", "cached_dataset", "train_chunk", "ensemble_hooks"]
 
 
 @dataclass
@@ -85,6 +91,75 @@ def _seeds(seeds: int | Iterable[int]) -> list[int]:
     return out
 
 
+def ensemble_hooks(config: TrainConfig, hooks: Iterable[Hook] = ()) -> list[Hook]:
+    """The hooks a chunk of ``config`` is trained with.
+
+    The protocol built from ``config.perturbation`` (if any) comes first, then ``hooks``.
+    """
+    out = list(hooks)
+    if config.perturbation:
+        from .protocols import build_protocol
+
+        out.insert(0, build_protocol(config.perturbation))
+    return out
+
+
+def train_chunk(
+    config: TrainConfig,
+    chunk: Sequence[tuple[int, str]],
+    data: Data,
+    *,
+    device: str,
+    hooks: Sequence[Hook] = (),
+    store: Store | None = None,
+    progress: bool = False,
+) -> list[dict[str, Any]]:
+    """Train one chunk of runs as one batched ensemble, complete their records, save them.
+
+    The single place where a run record is made, used by the in-process path of
+    :func:`run_ensemble` and by the cluster task :func:`fpt_core.cluster.train_task`.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The configuration shared by the chunk.
+    chunk : list of (int, str)
+        ``(seed, key)`` pairs, ``key`` = :func:`fpt_core.store.run_key` of the run.
+    data : Data
+        The data set, already on the training device.
+    device : str
+        The training device, written into each record.
+    hooks : list of callables
+        Every hook, the perturbation protocol included (see :func:`ensemble_hooks`).
+    store : Store, optional
+        Each record is saved there (atomically) once the whole chunk has finished.
+    progress : bool
+        Show the per-epoch progress bar.
+
+    Returns
+    -------
+    list of dict
+        One record per run, in chunk order: the fields of
+        :func:`fpt_core.engine.train_ensemble` plus ``key``, ``config``, ``engine_version``,
+        ``device``, ``torch`` and ``created`` (UTC, ISO 8601, seconds).
+    """
+    records = train_ensemble(config, [s for s, _ in chunk], data, hooks=hooks, progress=progress)
+    cfg_dict = config.to_dict()
+    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for (_, key), rec in zip(chunk, records, strict=True):
+        rec.update(
+            key=key,
+            config=cfg_dict,
+            engine_version=ENGINE_VERSION,
+            device=str(device),
+            torch=torch.__version__,
+            created=stamp,
+        )
+        if store is not None:
+            store.save(rec)
+    return records
+
+
 def run_ensemble(
     config: TrainConfig,
     seeds: int | Iterable[int],
@@ -96,6 +171,7 @@ def run_ensemble(
     download: bool = False,
     hooks: Iterable[Hook] = (),
     progress: bool = True,
+    client: Any = None,
 ) -> EnsembleResult:
     """Train (or reuse) one run per seed of ``config``.
 
@@ -108,31 +184,80 @@ def run_ensemble(
     store : Store, path or None
         Where finished runs live (default ``results/``); ``None`` trains everything, stores nothing.
     chunk_size : int
-        Replicas trained at once as one batched computation.
+        Replicas trained at once as one batched computation (on a cluster: one task).
     device : str, optional
-        ``"cpu"``, ``"cuda"``, ``"mps"``; default: automatic (``FPT_DEVICE`` overrides).
+        ``"cpu"``, ``"cuda"``, ``"mps"``; default: automatic (``FPT_DEVICE`` overrides). On a
+        cluster, ``None`` is resolved on each worker.
+    data_root : path, optional
+        Folder of on-disk data sets (e.g. CIFAR-10); on a cluster, the same path on every worker.
+    download : bool
+        Let torchvision download a missing data set.
     hooks : callables
-        Extra per-evaluation hooks (the perturbation in ``config`` is added automatically).
+        Extra per-evaluation hooks (the perturbation in ``config`` is added automatically). On a
+        cluster they must be picklable and each task gets its own copy: what a hook collects stays
+        on the worker.
+    progress : bool
+        Show progress bars (chunks; in-process also epochs).
+    client : distributed.Client, str or None
+        Run the missing chunks as tasks on a Dask cluster: a ``distributed.Client`` or a scheduler
+        address such as ``"tcp://host:8786"``. ``None`` (default): the address in the environment
+        variable ``FPT_DASK_SCHEDULER`` if it is set and ``store`` is not ``None``, else train in
+        this process. A cluster needs a ``store`` on a filesystem the workers share: workers
+        write the runs there and this process reads them back. See :mod:`fpt_core.cluster`.
+
+    Returns
+    -------
+    EnsembleResult
+        The records in seed order. ``device`` is the device of this process (in-process) or the
+        devices the records were trained on, comma-separated (cluster).
     """
     t0 = time.perf_counter()
     config.validate()
     seed_list = _seeds(seeds)
     if not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size={chunk_size!r} must be an integer ≥ 1")
-    dev = resolve_device(device)
+    on_cluster = client is not None or (
+        store is not None and bool(os.environ.get("FPT_DASK_SCHEDULER"))
+    )
+    if on_cluster and store is None:
+        raise ValueError("client= needs a store: workers write finished runs to the store")
     if store is not None and not isinstance(store, Store):
         store = Store(store)
     cfg_dict = config.to_dict()
     keys = [run_key(cfg_dict, s, ENGINE_VERSION) for s in seed_list]
     have = {k for k in keys if store is not None and store.has(k)}
     missing = [(s, k) for s, k in zip(seed_list, keys, strict=True) if k not in have]
-    all_hooks = list(hooks)
-    if config.perturbation:
-        from .protocols import build_protocol
+    chunks = [missing[i : i + chunk_size] for i in range(0, len(missing), chunk_size)]
+    if on_cluster:
+        if chunks:  # connect only when there is something to train
+            from .cluster import check_device, resolve_client, train_on_cluster
 
-        all_hooks.insert(0, build_protocol(config.perturbation))
+            worker_device = check_device(device)  # before connecting
+            train_on_cluster(
+                resolve_client(client),
+                config,
+                chunks,
+                store=store,  # type: ignore[arg-type]
+                device=worker_device,
+                data_root=data_root,
+                download=download,
+                hooks=list(hooks),
+                progress=progress,
+            )
+        records = store.load_many(keys)  # type: ignore[union-attr]
+        dev_name = ",".join(sorted({str(r.get("device")) for r in records}))
+        return EnsembleResult(
+            config=config,
+            records=records,
+            n_trained=len(missing),
+            n_reused=len(keys) - len(missing),
+            wall_time_s=time.perf_counter() - t0,
+            device=dev_name,
+        )
+    dev = resolve_device(device)
     trained: dict[str, dict[str, Any]] = {}
     if missing:
+        all_hooks = ensemble_hooks(config, hooks)
         data = cached_dataset(
             config.dataset,
             None if data_root is None else str(data_root),
@@ -141,26 +266,19 @@ def run_ensemble(
             config.num_samples,
             config.data_seed,
         )
-        chunks = [missing[i : i + chunk_size] for i in range(0, len(missing), chunk_size)]
         for chunk in tqdm(
             chunks, desc="chunks", unit="chunk", disable=not progress or len(chunks) < 2
         ):
-            records = train_ensemble(
-                config, [s for s, _ in chunk], data, hooks=all_hooks, progress=progress
+            records = train_chunk(
+                config,
+                chunk,
+                data,
+                device=str(dev),
+                hooks=all_hooks,
+                store=store,
+                progress=progress,
             )
-            stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            for (_, key), rec in zip(chunk, records, strict=True):
-                rec.update(
-                    key=key,
-                    config=cfg_dict,
-                    engine_version=ENGINE_VERSION,
-                    device=str(dev),
-                    torch=torch.__version__,
-                    created=stamp,
-                )
-                if store is not None:
-                    store.save(rec)
-                trained[key] = rec
+            trained.update((rec["key"], rec) for rec in records)
     records = [trained[k] if k in trained else store.load(k) for k in keys]  # type: ignore[union-attr]
     return EnsembleResult(
         config=config,
