@@ -38,23 +38,26 @@ def matmul_flops(n: int = 2048, repeats: int = 10) -> float:
     return 2 * n**3 * repeats / (time.perf_counter() - t0)
 
 
-def forward_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
-    """Multiply–adds of one forward pass for one example (Linear and Conv layers)."""
-    macs = 0
+def forward_macs(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[int, int]:
+    """Multiply–adds of one forward pass for one example (Linear and Conv layers), and the
+    number of activations those layers output (what backward keeps per example)."""
+    macs = acts = 0
 
     def hook(mod, inp, out):
-        nonlocal macs
+        nonlocal macs, acts
         if isinstance(mod, nn.Linear):
             macs += mod.in_features * mod.out_features
         elif isinstance(mod, (nn.Conv1d, nn.Conv2d)):
             k = math.prod(mod.kernel_size) * mod.in_channels // mod.groups
             macs += k * out[0].numel()
+        if isinstance(mod, (nn.Linear, nn.Conv1d, nn.Conv2d)):
+            acts += out[0].numel()
 
     handles = [m.register_forward_hook(hook) for m in model.modules()]
     model(torch.zeros(1, *input_shape))
     for h in handles:
         h.remove()
-    return macs
+    return macs, acts
 
 
 def per_model_loop(config: TrainConfig, seeds: list[int], data, steps: int) -> float:
@@ -75,8 +78,11 @@ def per_model_loop(config: TrainConfig, seeds: list[int], data, steps: int) -> f
 
 
 def bench_model(
-    name: str, model_kwargs: dict, replicas: list[int], epochs: int, data
+    name: str, model_kwargs: dict, replicas: list[int], epochs: int, data, repeats: int
 ) -> list[dict]:
+    """Engine, per-model loop and the matmul peak measured back to back ``repeats`` times each
+    (interleaved); the best time of each counts, so a burst of load elsewhere on a shared machine
+    lowers neither side alone."""
     rows = []
     for R in replicas:
         cfg = TrainConfig(
@@ -91,13 +97,18 @@ def bench_model(
         steps = epochs * math.ceil(data.n_train / cfg.batch_size)
         seeds = list(range(R))
         train_ensemble(cfg, seeds[:2], data, progress=False)  # warm-up
-        t0 = time.perf_counter()
-        train_ensemble(cfg, seeds, data, progress=False)
-        t_engine = time.perf_counter() - t0
         loop_steps = max(4, steps // 4)
-        t_loop = per_model_loop(cfg, seeds, data, loop_steps) * steps / loop_steps
+        t_engine = t_loop = math.inf
+        peak = 0.0
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            train_ensemble(cfg, seeds, data, progress=False)
+            t_engine = min(t_engine, time.perf_counter() - t0)
+            t_loop = min(t_loop, per_model_loop(cfg, seeds, data, loop_steps) * steps / loop_steps)
+            peak = max(peak, matmul_flops())
         model = init_model(cfg, data, 0)
-        flops = 6 * forward_macs(model, data.input_shape) * cfg.batch_size * steps * R
+        macs, acts = forward_macs(model, data.input_shape)
+        flops = 6 * macs * cfg.batch_size * steps * R
         n_params = sum(p.numel() for p in model.parameters())
         rows.append(
             {
@@ -108,7 +119,11 @@ def bench_model(
                 "loop_replica_steps_per_s": R * steps / t_loop,
                 "ensemble_vs_loop": t_loop / t_engine,
                 "engine_gflops": flops / t_engine / 1e9,
+                "matmul_peak_gflops": peak / 1e9,
+                "matmul_peak_fraction": flops / t_engine / peak,
+                "loop_matmul_peak_fraction": flops / t_loop / peak,
                 "state_bytes_per_replica": 3 * 4 * n_params,  # weights, momentum, gradient (fp32)
+                "activation_bytes_per_replica": 4 * acts * cfg.batch_size,  # kept for backward
             }
         )
     return rows
@@ -118,18 +133,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--replicas", type=int, nargs="+", default=[16, 64, 256])
     ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=3, help="interleaved measurements, best kept")
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("results.json"))
     args = ap.parse_args()
     data = load_dataset("mnist1d", device="cpu")
-    peak = matmul_flops()
-    rows = bench_model("mlp", {"hidden": [256, 256]}, args.replicas, args.epochs, data)
-    rows += bench_model(
-        "cnn", {"channels": [16, 16, 16]}, [r for r in args.replicas if r <= 64], 1, data
+    rows = bench_model(
+        "mlp", {"hidden": [256, 256]}, args.replicas, args.epochs, data, args.repeats
     )
-    peak_after = matmul_flops()
-    peak = max(peak, peak_after)
-    for r in rows:
-        r["matmul_peak_fraction"] = r["engine_gflops"] * 1e9 / peak
+    rows += bench_model(
+        "cnn",
+        {"channels": [16, 16, 16]},
+        args.replicas,
+        1,
+        data,
+        args.repeats,
+    )
+    peak = max(r["matmul_peak_gflops"] for r in rows) * 1e9
     ref = (
         next(r for r in rows if r["model"] == "mlp" and r["replicas"] == 64)
         if 64 in args.replicas
@@ -147,14 +166,16 @@ def main() -> None:
     print(f"fp32 matmul peak: {peak / 1e9:.1f} GFLOP/s, {torch.get_num_threads()} threads")
     print(
         f"{'model':6} {'R':>5} {'engine r-steps/s':>17} {'loop r-steps/s':>15} {'ratio':>6} "
-        f"{'GFLOP/s':>8} {'peak %':>7} {'bytes/replica':>14}"
+        f"{'GFLOP/s':>8} {'peak %':>7} {'loop peak %':>11} {'state B/replica':>15} "
+        f"{'activ. B/replica':>16}"
     )
     for r in rows:
         print(
             f"{r['model']:6} {r['replicas']:5d} {r['engine_replica_steps_per_s']:17.0f} "
             f"{r['loop_replica_steps_per_s']:15.0f} {r['ensemble_vs_loop']:6.2f} "
             f"{r['engine_gflops']:8.2f} {100 * r['matmul_peak_fraction']:6.1f}% "
-            f"{r['state_bytes_per_replica']:14d}"
+            f"{100 * r['loop_matmul_peak_fraction']:10.1f}% "
+            f"{r['state_bytes_per_replica']:15d} {r['activation_bytes_per_replica']:16d}"
         )
 
 

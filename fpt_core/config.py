@@ -9,9 +9,12 @@ from typing import Any
 from .data import DATASETS
 from .models import MODELS
 
-__all__ = ["TrainConfig", "LR_SCHEDULES"]
+__all__ = ["TrainConfig", "LR_SCHEDULES", "AUGMENTATIONS", "PRECISIONS"]
 
 LR_SCHEDULES = ("constant", "cosine")
+AUGMENTATIONS = (None, "crop_flip")
+PRECISIONS = ("fp32", "bf16")
+_IMAGE_DATASETS = ("cifar10", "cifar100")
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,12 @@ class TrainConfig:
     ``b ← μ·b + (g + λ·θ)``, ``θ ← θ − η_t·b``; ``η_t`` constant or cosine-annealed to 0 over
     ``epochs``. Test accuracy is evaluated every ``eval_every`` optimiser steps (``None``: once
     per epoch) and at step 0. ``perturbation`` is a protocol spec (see :mod:`fpt_core.perturb`).
+
+    ``augment="crop_flip"`` (CIFAR only) draws, per example and step, a random 32×32 crop of the
+    image zero-padded by 4 and a horizontal flip with probability ½, on the training device, from a
+    generator seeded by the run's seed (see :mod:`fpt_core.augment`). ``precision="bf16"`` runs
+    forward and backward under ``torch.autocast`` in bfloat16 (weights, optimiser and evaluation
+    stay fp32); it changes the numbers, so it is part of the run's key.
     """
 
     dataset: str = "mnist1d"
@@ -37,6 +46,8 @@ class TrainConfig:
     eval_every: int | None = None
     lr_schedule: str = "constant"
     perturbation: dict[str, Any] | None = None
+    augment: str | None = None
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         self.validate()
@@ -65,6 +76,17 @@ class TrainConfig:
             from .protocols import build_protocol
 
             build_protocol(self.perturbation)  # raises ValueError on a bad spec
+        if self.augment not in AUGMENTATIONS:
+            raise ValueError(f"augment={self.augment!r} is unknown; allowed: {list(AUGMENTATIONS)}")
+        if self.augment is not None and self.dataset not in _IMAGE_DATASETS:
+            raise ValueError(
+                f"augment={self.augment!r} needs 32×32 images: dataset must be one of "
+                f"{list(_IMAGE_DATASETS)}, got {self.dataset!r}"
+            )
+        if self.precision not in PRECISIONS:
+            raise ValueError(
+                f"precision={self.precision!r} is unknown; allowed: {list(PRECISIONS)}"
+            )
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(
                 f"lr_schedule={self.lr_schedule!r} is unknown; allowed: {list(LR_SCHEDULES)}"

@@ -60,10 +60,11 @@ class SGDMap:
             if bad:
                 raise ValueError(f"configs must share {_SHARED}; they differ in {bad}")
         c0, self.blowup = self.configs[0], float(blowup)
-        self.dtype, self.dev = dtype or data.x_train.dtype, data.x_train.device
         models = [init_model(c0, data, s) for s in self.seeds]
         if has_batchnorm(models[0]):
             raise ValueError(f"model={c0.model!r} has BatchNorm; SGDMap needs a model without it")
+        x_train = data.prepare(data.x_train)
+        self.dtype, self.dev = dtype or x_train.dtype, x_train.device
         params, self._buffers = stack_module_state(models)
         self.base = copy.deepcopy(models[0]).to("meta")
         self._params0 = {k: v.detach().to(self.dev, self.dtype) for k, v in params.items()}
@@ -74,7 +75,7 @@ class SGDMap:
         self._hyper = [torch.tensor([getattr(c, n) for c in self.configs]) for n in _HYPER]
         self._gens = [torch.Generator().manual_seed(derive_seed(s, "order")) for s in self.seeds]
         self._perms: list[torch.Tensor] = []
-        self._x, self._y = data.x_train.to(self.dtype), data.y_train
+        self._x, self._y = x_train.to(self.dtype), data.y_train
         self._loss = lambda p, b, x, y: F.cross_entropy(functional_call(self.base, (p, b), (x,)), y)
 
     def x0(self) -> dict[str, dict[str, torch.Tensor]]:

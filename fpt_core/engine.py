@@ -2,20 +2,26 @@
 
 Each replica has its own seed: ``torch.manual_seed(seed)`` before building the model draws its
 initial weights (as in the seed paper's released code), and a generator derived from the seed
-draws its data order (a fresh permutation every epoch). Models without BatchNorm are trained as
-one batched computation — parameters stacked along a leading replica axis
-(``torch.func.stack_module_state``) and ``vmap(grad(loss))`` over them — so R replicas cost one
-set of batched matmuls, not a Python loop. Models with BatchNorm use the same stacked state and
-optimiser but take gradients replica by replica, so running statistics stay per replica.
+draws its data order (a fresh permutation every epoch). Parameters are stacked along a leading
+replica axis (``torch.func.stack_module_state``) and R replicas cost one batched computation, not a
+Python loop: the plain MLP through hand-written batched matmuls (:mod:`fpt_core.batched`), other
+models through ``vmap(grad(loss))``, and models with BatchNorm on a GPU as one grouped-convolution
+network (:mod:`fpt_core.grouped`) whose BatchNorm statistics stay per replica. On the CPU,
+BatchNorm models take gradients replica by replica (oneDNN's grouped-convolution backward was
+measured slower than the loop). Image minibatches are gathered as ``uint8``, augmented per replica
+(``augment="crop_flip"``, :mod:`fpt_core.augment`) and standardised on the device;
+``precision="bf16"`` runs forward and backward under autocast.
 
 The optimiser is SGD with momentum written on the stacked tensors, identical to
-``torch.optim.SGD`` (``b ← μ b + g + λ θ``; ``θ ← θ − η_t b``). A replica whose loss becomes NaN
+``torch.optim.SGD`` (``b ← μ b + g + λ θ``; ``θ ← θ − η_t b``; PyTorch's fused kernel when every
+replica is alive at the base learning rate). A replica whose loss becomes NaN
 or ±inf is marked diverged at that step, frozen at finite weights and no longer evaluated; the
 others are unaffected.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import math
@@ -30,13 +36,16 @@ from torch import nn
 from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 from tqdm import tqdm
 
+from .augment import random_crop_flip
+from .batched import MLPKernel, is_plain_mlp
 from .config import TrainConfig
 from .data import Data
+from .grouped import grouped_forward, grouped_grads
 from .models import build_model, has_batchnorm
 
 __all__ = ["ENGINE_VERSION", "EnsembleState", "Hook", "train_ensemble", "derive_seed", "init_model"]
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"  # 2: hand-written MLP gradients, fused SGD step (float-rounding changes)
 Hook = Callable[["EnsembleState"], list[dict[str, Any]]]
 
 
@@ -76,6 +85,7 @@ class EnsembleState:
     step: int = 0
     lr_restart_step: int = 0
     events: list[list[dict[str, Any]]] = field(default_factory=list)
+    kernel: MLPKernel | None = None  # hand-written batched gradients for a plain MLP
 
     @property
     def R(self) -> int:
@@ -114,6 +124,21 @@ def _grads_vmap(state: EnsembleState, xb: torch.Tensor, yb: torch.Tensor):
     return fn(state.params, state.buffers, xb, yb)
 
 
+GROUPED_ON = ("cuda",)  # device types where BatchNorm models train as one grouped network
+
+
+def _grads_grouped(state: EnsembleState, xb: torch.Tensor, yb: torch.Tensor):
+    return grouped_grads(
+        state.base,
+        state.params,
+        state.buffers,
+        xb,
+        yb,
+        state.alive,
+        channels_last=xb.device.type == "cuda",
+    )
+
+
 def _grads_loop(state: EnsembleState, xb: torch.Tensor, yb: torch.Tensor):
     loss_fn = _cross_entropy(state.base)
     grads = {k: torch.zeros_like(v) for k, v in state.params.items()}
@@ -132,20 +157,45 @@ def _grads_loop(state: EnsembleState, xb: torch.Tensor, yb: torch.Tensor):
     return grads, losses
 
 
+def _uniform(state: EnsembleState) -> bool:
+    """All replicas alive and every learning-rate scale 1: one fused SGD step serves them all."""
+    return bool(state.alive.all()) and all(bool((s == 1).all()) for s in state.lr_scale.values())
+
+
 @torch.no_grad()
-def _sgd_step(state: EnsembleState, grads: dict[str, torch.Tensor], lr: float) -> None:
+def _sgd_step(
+    state: EnsembleState, grads: dict[str, torch.Tensor], lr: float, uniform: bool
+) -> None:
     cfg = state.config
-    alive = state.alive.to(torch.get_default_dtype())
-    for k, p in state.params.items():
-        g = grads[k]
+    names = list(state.params)
+    if uniform and hasattr(torch, "_fused_sgd_"):  # one pass over θ, b, g per tensor
+        torch._fused_sgd_(
+            [state.params[k] for k in names],
+            # the fused kernel walks θ and g as flat memory: their strides must agree
+            [
+                grads[k] if grads[k].stride() == state.params[k].stride() else grads[k].contiguous()
+                for k in names
+            ],
+            [state.momentum[k] for k in names] if cfg.momentum else [],
+            weight_decay=cfg.weight_decay,
+            momentum=cfg.momentum,
+            lr=lr,
+            dampening=0.0,
+            nesterov=False,
+            maximize=False,
+            is_first_step=False,
+        )
+        return
+    alive = state.alive.to(state.params[names[0]].dtype)
+    for k in names:
+        p, g = state.params[k], grads[k]
+        shape = (-1, *([1] * (p.ndim - 1)))
+        g = torch.where(state.alive.view(shape), g, 0.0)  # a dead replica's NaN stays out
         if cfg.weight_decay:
-            g = g.add(p, alpha=cfg.weight_decay)
+            g = g.add_(p, alpha=cfg.weight_decay)
         if cfg.momentum:
-            buf = state.momentum[k]
-            buf.mul_(cfg.momentum).add_(g)
-            g = buf
-        scale = (lr * state.lr_scale[k] * alive).view(-1, *([1] * (p.ndim - 1)))
-        p.sub_(g * scale)
+            g = state.momentum[k].mul_(cfg.momentum).add_(g)
+        p.addcmul_(g, (lr * state.lr_scale[k] * alive).view(shape), value=-1.0)
 
 
 @torch.no_grad()
@@ -158,20 +208,16 @@ def evaluate(state: EnsembleState, chunk_elems: int = 1 << 18) -> tuple[torch.Te
     chunk = max(1, chunk_elems // R)
     fwd = lambda p, b, xc: functional_call(state.base, (p, b), (xc,))  # noqa: E731
     batched = not has_batchnorm(state.base)
+    kernel = state.kernel
     for i in range(0, x.shape[0], chunk):
-        xc, yc = x[i : i + chunk], y[i : i + chunk]
-        if batched:
+        xc, yc = state.data.prepare(x[i : i + chunk]), y[i : i + chunk]
+        if kernel is not None:
+            logits = kernel.forward(state.params, xc.expand(R, *xc.shape))[0]
+        elif batched:
             logits = vmap(fwd, in_dims=(0, 0, None))(state.params, state.buffers, xc)
-        else:
-            logits = torch.stack(
-                [
-                    fwd(
-                        {k: v[r] for k, v in state.params.items()},
-                        {k: v[r] for k, v in state.buffers.items()},
-                        xc,
-                    )
-                    for r in range(R)
-                ]
+        else:  # BatchNorm: one grouped network, running statistics per replica
+            logits = grouped_forward(
+                state.base, state.params, state.buffers, xc, training=False, shared_input=True
             )
         correct += (logits.argmax(-1) == yc).sum(-1)
         total_loss += (
@@ -206,6 +252,7 @@ def _new_state(config: TrainConfig, seeds: Sequence[int], data: Data) -> Ensembl
         data=data,
         steps_per_epoch=math.ceil(data.n_train / config.batch_size),
         events=[[] for _ in seeds],
+        kernel=MLPKernel(base) if is_plain_mlp(base) and config.precision == "fp32" else None,
     )
 
 
@@ -230,7 +277,23 @@ def train_ensemble(
     spe = state.steps_per_epoch
     total = config.epochs * spe
     eval_every = config.eval_every or spe
-    grads_fn = _grads_loop if has_batchnorm(state.base) else _grads_vmap
+    kernel = state.kernel
+    if kernel is not None:
+        grads_fn = lambda st, xb, yb: kernel.grads(st.params, xb, yb)  # noqa: E731
+    else:
+        grads_fn = _grads_vmap
+        if has_batchnorm(state.base):  # oneDNN's grouped-conv backward is slower than a loop
+            grads_fn = _grads_grouped if dev.type in GROUPED_ON else _grads_loop
+    uniform = _uniform(state)
+    aug_gens = [
+        torch.Generator(device=dev).manual_seed(derive_seed(s, "augment"))
+        for s in (seeds if config.augment else [])
+    ]
+    autocast = (
+        torch.autocast(dev.type, dtype=torch.bfloat16)
+        if config.precision == "bf16"
+        else contextlib.nullcontext()
+    )
     gens = [torch.Generator().manual_seed(derive_seed(s, "order")) for s in seeds]
     traj = {
         k: [[] for _ in range(R)] for k in ("step", "epoch", "test_acc", "test_loss", "train_loss")
@@ -260,7 +323,11 @@ def train_ensemble(
         if pos == 0:
             perm = torch.stack([torch.randperm(N, generator=g) for g in gens]).to(dev)
         idx = perm[:, pos * B : (pos + 1) * B]
-        grads, losses = grads_fn(state, data.x_train[idx], data.y_train[idx])
+        xb = data.x_train[idx]
+        if aug_gens:
+            xb = torch.stack([random_crop_flip(xb[r], 4, g) for r, g in enumerate(aug_gens)])
+        with autocast:
+            grads, losses = grads_fn(state, data.prepare(xb), data.y_train[idx])
         bad = state.alive & ~torch.isfinite(losses)
         if bad.any():
             for r in torch.nonzero(bad).flatten().tolist():
@@ -271,8 +338,9 @@ def train_ensemble(
                     p[bad] = state.init_params[k][bad]
                     state.momentum[k][bad] = 0.0
             state.alive &= ~bad
+            uniform = False
         lr = config.lr_at(state.step - state.lr_restart_step, total)
-        _sgd_step(state, grads, lr)
+        _sgd_step(state, grads, lr, uniform)
         loss_sum += torch.where(state.alive, losses, torch.zeros_like(losses)).detach()
         loss_n += 1
         state.step += 1
@@ -280,6 +348,7 @@ def train_ensemble(
             log_eval()
             for hook in hooks:
                 hook(state)
+            uniform = _uniform(state)
         if state.step % spe == 0:
             bar.update(1)
     bar.close()

@@ -42,7 +42,7 @@ def train_solo(config: TrainConfig, seed: int, data: Data) -> dict[str, list[flo
     def log(step: int) -> None:
         model.eval()
         with torch.no_grad():
-            logits = model(data.x_test)
+            logits = model(data.prepare(data.x_test))
             traj["test_acc"].append(float((logits.argmax(-1) == data.y_test).float().mean()))
             traj["test_loss"].append(float(F.cross_entropy(logits, data.y_test)))
         model.train()
@@ -56,7 +56,7 @@ def train_solo(config: TrainConfig, seed: int, data: Data) -> dict[str, list[flo
         if step % spe == 0:
             perm = torch.randperm(n, generator=gen).to(data.x_train.device)
         idx = perm[(step % spe) * b : (step % spe + 1) * b]
-        loss = F.cross_entropy(model(data.x_train[idx]), data.y_train[idx])
+        loss = F.cross_entropy(model(data.prepare(data.x_train[idx])), data.y_train[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,7 +16,7 @@ import numpy as np
 
 from .store import atomic_write_text
 
-__all__ = ["provenance", "provenance_html", "write_summary", "Timer"]
+__all__ = ["provenance", "provenance_html", "write_summary", "peak_memory_mb", "Timer"]
 
 
 def _git_commit() -> str | None:
@@ -35,7 +36,8 @@ def _git_commit() -> str | None:
 
 
 def provenance(device: str | None = None) -> dict[str, Any]:
-    """Versions and machine: torch, numpy, python, platform, git commit, device, cpu count."""
+    """Versions and machine: torch, numpy, python, platform, git commit, device, cpu count, and
+    the process's peak memory so far (call it at the end of a notebook)."""
     import torch
 
     from . import __version__
@@ -50,7 +52,18 @@ def provenance(device: str | None = None) -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "device": device,
         "git_commit": _git_commit(),
+        "peak_memory_mb": peak_memory_mb(),
     }
+
+
+def peak_memory_mb() -> float | None:
+    """Peak resident memory of this process so far, in MiB (``getrusage``; None where absent)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 2**20 if sys.platform == "darwin" else rss / 2**10  # bytes on macOS, else KiB
 
 
 def _clean(x: Any) -> Any:
@@ -91,6 +104,8 @@ def provenance_html(summary: Mapping[str, Any]) -> str:
         ("CPU cores / torch threads", f"{prov.get('cpu_count')} / {prov.get('torch_threads')}"),
         ("wall time", f"{summary.get('wall_time_s', float('nan')):.1f} s"),
     ]
+    if prov.get("peak_memory_mb") is not None:
+        rows.append(("peak memory", f"{prov['peak_memory_mb']:.0f} MiB"))
     if summary.get("n_trained") is not None:
         rows.append(
             ("runs trained / reused", f"{summary['n_trained']} / {summary.get('n_reused')}")

@@ -18,6 +18,8 @@ def test_bench_smoke(tmp_path):
             "2",
             "--epochs",
             "1",
+            "--repeats",
+            "1",
             "--out",
             str(out),
         ],

@@ -45,8 +45,13 @@ def test_mnist_formats_from_data_root(tmp_path, name, folder):
     _fake_mnist(tmp_path, folder)
     d = load_dataset(name, data_root=tmp_path, device="cpu")
     assert d.x_train.shape == (30, 1, 28, 28) and d.x_test.shape == (10, 1, 28, 28)
+    assert d.x_train.dtype == torch.uint8  # pixels as stored, standardised per batch
+    raw = np.random.default_rng(0).integers(0, 256, (30, 28, 28)).astype(np.uint8)
+    assert torch.equal(d.x_train[:, 0], torch.from_numpy(raw))
     assert d.y_train.tolist() == [i % 10 for i in range(30)]
-    assert abs(float(d.x_train.mean())) < 1e-5
+    x = d.prepare(d.x_train)
+    assert x.dtype == torch.float32
+    assert abs(float(x.mean())) < 1e-5 and abs(float(x.std()) - 1) < 1e-4
 
 
 def _fake_cifar(root, hundred: bool, per_batch=8, seed=0):
@@ -73,6 +78,10 @@ def _fake_cifar(root, hundred: bool, per_batch=8, seed=0):
     return names
 
 
+def folder_of(hundred: bool) -> str:
+    return "cifar-100-python" if hundred else "cifar-10-batches-py"
+
+
 @pytest.mark.parametrize("name,hundred", [("cifar10", False), ("cifar100", True)])
 def test_cifar_formats_from_data_root(tmp_path, monkeypatch, name, hundred):
     import torchvision.datasets.cifar as cifar
@@ -84,10 +93,22 @@ def test_cifar_formats_from_data_root(tmp_path, monkeypatch, name, hundred):
     n_train = 8 * (len(names) - 1)
     assert d.x_train.shape == (n_train, 3, 32, 32) and d.x_test.shape == (8, 3, 32, 32)
     assert d.n_classes == (100 if hundred else 10)
-    per_channel = d.x_train.mean(dim=(0, 2, 3))
-    assert torch.allclose(per_channel, torch.zeros(3), atol=1e-5)
+    first = pickle.load(open(tmp_path / folder_of(hundred) / names[0], "rb"))["data"]
+    assert torch.equal(d.x_train[:8], torch.from_numpy(first.reshape(8, 3, 32, 32)))
+    x = d.prepare(d.x_train)
+    assert torch.allclose(x.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-5)
+    assert torch.allclose(x.std(dim=(0, 2, 3)), torch.ones(3), atol=1e-4)
+    # (x/255 − μ)/σ with μ, σ of the training pixels in [0, 1] units (torchvision's Normalize)
+    px = d.x_train.double() / 255
+    mu, sd = px.mean(dim=(0, 2, 3)), px.std(dim=(0, 2, 3))
+    torch.testing.assert_close(
+        d.prepare(d.x_test[:1]).double(),
+        (d.x_test[:1].double() / 255 - mu.view(1, 3, 1, 1)) / sd.view(1, 3, 1, 1),
+        rtol=1e-5,
+        atol=1e-5,
+    )
     net = build_model("resnet18", d.input_shape, d.n_classes)
-    assert net(d.x_train[:2]).shape == (2, d.n_classes) and has_batchnorm(net)
+    assert net(d.prepare(d.x_train[:2])).shape == (2, d.n_classes) and has_batchnorm(net)
 
 
 def test_missing_files_name_data_root(tmp_path):

@@ -116,9 +116,14 @@ def test_cosine_schedule():
     assert cfg.lr_at(100, 100) == pytest.approx(0.0, abs=1e-12)
 
 
-def test_batchnorm_model_uses_per_replica_statistics():
+@pytest.mark.parametrize("grouped", [False, True])
+def test_batchnorm_model_uses_per_replica_statistics(monkeypatch, grouped):
+    """Replica by replica (CPU default) and as one grouped network (the CUDA default, forced
+    here on the CPU): both equal R separate ``torch.optim.SGD`` runs."""
+    import fpt_core.engine as engine
     from fpt_core.data import Data
 
+    monkeypatch.setattr(engine, "GROUPED_ON", ("cpu",) if grouped else ())
     g = torch.Generator().manual_seed(0)
     x = torch.randn(64, 3, 8, 8, generator=g)
     y = torch.randint(0, 10, (64,), generator=g)
@@ -128,3 +133,50 @@ def test_batchnorm_model_uses_per_replica_statistics():
     for seed, rec in zip([0, 1], recs, strict=True):
         solo = train_solo(cfg, seed, data)
         np.testing.assert_allclose(rec["trajectory"]["test_loss"], solo["test_loss"], rtol=1e-3)
+
+
+def _fake_cifar_data(n_train=64, n_test=32, seed=0):
+    from fpt_core.data import Data, _channel_stats
+
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randint(0, 256, (n_train + n_test, 3, 32, 32), generator=g, dtype=torch.uint8)
+    y = torch.randint(0, 10, (n_train + n_test,), generator=g)
+    mean, std = _channel_stats(x[:n_train])
+    return Data("cifar10", x[:n_train], y[:n_train], x[n_train:], y[n_train:], 10, mean, std)
+
+
+def test_augmentation_is_per_run_and_reproducible():
+    data = _fake_cifar_data()
+    kw = dict(dataset="cifar10", model="cnn", model_kwargs={"channels": [4]}, batch_size=16)
+    cfg = TrainConfig(**kw, epochs=2, augment="crop_flip")
+    both = train_ensemble(cfg, [0, 1], data, progress=False)
+    alone = train_ensemble(cfg, [1], data, progress=False)
+    plain = train_ensemble(TrainConfig(**kw, epochs=2), [1], data, progress=False)
+    # replica 1's crops and flips come from its own seed, whatever else trains beside it
+    np.testing.assert_allclose(
+        both[1]["trajectory"]["train_loss"], alone[0]["trajectory"]["train_loss"], rtol=1e-5
+    )
+    assert both[0]["trajectory"]["train_loss"] != both[1]["trajectory"]["train_loss"]
+    assert plain[0]["trajectory"]["train_loss"][1:] != alone[0]["trajectory"]["train_loss"][1:]
+
+
+def test_bf16_autocast_trains_close_to_fp32():
+    data = _fake_cifar_data()
+    kw = dict(dataset="cifar10", model="cnn", model_kwargs={"channels": [4]}, batch_size=16)
+    fp32 = train_ensemble(TrainConfig(**kw, epochs=1), [0], data, progress=False)
+    bf16 = train_ensemble(TrainConfig(**kw, epochs=1, precision="bf16"), [0], data, progress=False)
+    a, b = fp32[0]["trajectory"]["train_loss"][1], bf16[0]["trajectory"]["train_loss"][1]
+    assert a != b and abs(a - b) < 0.05 * a  # bf16 has an 8-bit mantissa: close, not equal
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"augment": "crop_flip"}, "augment"),  # MNIST-1D is not an image data set
+        ({"dataset": "cifar10", "augment": "mixup"}, "augment"),
+        ({"precision": "fp16"}, "precision"),
+    ],
+)
+def test_gpu_path_options_fail_fast(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**kwargs)

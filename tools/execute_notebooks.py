@@ -53,23 +53,39 @@ def execute(stem: str, root: Path, preset: str, params: dict, results_dir: str |
 
 
 def write_timings(executed: Path) -> None:
-    """Table of every executed notebook's summary (preset, wall time, runs) for the book."""
+    """Table of every executed notebook's summary (preset, wall time, peak memory, runs) for the
+    book, and ``bench/book_<preset>.json`` with the whole book's totals at that preset."""
     rows = [
-        "| notebook | preset | device | wall time (s) | runs trained | runs reused |",
-        "|---|---|---|---|---|---|",
+        "| notebook | preset | device | wall time (s) | peak memory (MiB) | runs trained "
+        "| runs reused |",
+        "|---|---|---|---|---|---|---|",
     ]
-    total = 0.0
+    total, peak, presets = 0.0, 0.0, set()
     for path in sorted(executed.glob("*.summary.json")):
         s = json.loads(path.read_text())
         wall = s.get("wall_time_s") or 0.0
+        mem = (s.get("provenance") or {}).get("peak_memory_mb")
         total += wall
+        peak = max(peak, mem or 0.0)
+        presets.add(s.get("preset"))
         rows.append(
             f"| {path.name.removesuffix('.summary.json')} | {s.get('preset')} | "
-            f"{s.get('device', '')} | {wall:.1f} | {s.get('n_trained', '')} | "
-            f"{s.get('n_reused', '')} |"
+            f"{s.get('device', '')} | {wall:.1f} | {'' if mem is None else f'{mem:.0f}'} | "
+            f"{s.get('n_trained', '')} | {s.get('n_reused', '')} |"
         )
-    rows.append(f"| **total** | | | {total:.1f} | | |")
+    rows.append(f"| **total** | | | {total:.1f} | {peak:.0f} (max) | | |")
     (executed / "timings.md").write_text("\n".join(rows) + "\n")
+    if len(presets) == 1 and rows[2:-1]:
+        (preset,) = presets
+        record = {
+            "preset": preset,
+            "notebooks": len(rows) - 3,
+            "wall_time_s": total,
+            "peak_memory_mb": peak,
+        }
+        bench_dir = executed.parents[1] / "bench"
+        bench_dir.mkdir(exist_ok=True)
+        (bench_dir / f"book_{preset}.json").write_text(json.dumps(record, indent=2) + "\n")
     bench = executed.parents[1] / "bench" / "results.json"
     if bench.is_file():
         b = json.loads(bench.read_text())
@@ -79,18 +95,37 @@ def write_timings(executed: Path) -> None:
             f"{b.get('matmul_peak_gflops', 0):.1f} GFLOP/s):",
             "",
             "| model | replicas R | engine replica-steps/s | per-model loop | ratio | GFLOP/s | "
-            "of matmul peak | bytes/replica |",
-            "|---|---|---|---|---|---|---|---|",
+            "engine, of matmul peak | loop, of matmul peak | state bytes/replica | "
+            "activation bytes/replica |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in b.get("rows", []):
             lines.append(
                 f"| {r['model']} | {r['replicas']} | {r['engine_replica_steps_per_s']:.0f} | "
                 f"{r['loop_replica_steps_per_s']:.0f} | {r['ensemble_vs_loop']:.2f} | "
                 f"{r['engine_gflops']:.2f} | {100 * r['matmul_peak_fraction']:.1f}% | "
-                f"{r['state_bytes_per_replica']} |"
+                f"{100 * r.get('loop_matmul_peak_fraction', float('nan')):.1f}% | "
+                f"{r['state_bytes_per_replica']} | {r.get('activation_bytes_per_replica', '')} |"
             )
     else:
         lines = ["`make bench` has not been run for this build, so there is no table here."]
+    books = [
+        json.loads(p.read_text())
+        for p in sorted((executed.parents[1] / "bench").glob("book_*.json"))
+    ]
+    if books:
+        lines += [
+            "",
+            "The whole book, as last executed on this machine at each preset (sum of the "
+            "notebooks' wall times; peak memory of the largest notebook kernel):",
+            "",
+            "| preset | notebooks | wall time (s) | peak memory (MiB) |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {b['preset']} | {b['notebooks']} | {b['wall_time_s']:.0f} | {b['peak_memory_mb']:.0f} |"
+            for b in books
+        ]
     (executed / "bench.md").write_text("\n".join(lines) + "\n")
 
 
