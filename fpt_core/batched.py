@@ -18,6 +18,8 @@ step to step instead of fresh allocations.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -39,10 +41,11 @@ class MLPKernel:
     as in ``torch.func.stack_module_state``.
     """
 
-    def __init__(self, base: nn.Module) -> None:
+    def __init__(self, base: nn.Module, group: int = 8) -> None:
+        self.group = int(group)
         linears = [n for n, m in base.named_modules() if isinstance(m, nn.Linear)]
         self.names = [(f"{n}.weight", f"{n}.bias") for n in linears]
-        self._bufs: dict[tuple, tuple[list[torch.Tensor], dict[str, torch.Tensor]]] = {}
+        self._bufs: dict[tuple, Any] = {}
 
     def forward(
         self, params: dict[str, torch.Tensor], x: torch.Tensor, keep: bool = False
@@ -52,7 +55,7 @@ class MLPKernel:
         R, B = x.shape[:2]
         h = x.reshape(R, B, -1)
         hs = [h]
-        acts = self._buffers(params, R, B, x)[0] if keep else None
+        acts = self._activations(params, R, B, x) if keep else None
         for l, (wn, bn) in enumerate(self.names):
             w, b = params[wn], params[bn]
             out = acts[l] if acts is not None else None
@@ -66,7 +69,23 @@ class MLPKernel:
         self, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor
     ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """Gradients of each replica's mean cross-entropy (same keys and shapes as ``params``)
-        and the losses, shape (R,). The gradient tensors are reused on the next call."""
+        and the losses, shape (R,). The gradient tensors are reused on the next call.
+
+        On the CPU, replicas are processed ``group`` at a time, so that one group's activations
+        stay in cache between the forward and the backward pass; on a GPU all at once.
+        """
+        R, B = y.shape
+        G = min(R, self.group) if x.device.type == "cpu" else R
+        grads = self._buffers(params, R, B, x)
+        losses = torch.empty(R, dtype=x.dtype, device=x.device)
+        for s in range(0, R, G):
+            sl = slice(s, s + G)
+            p = {k: v[sl] for k, v in params.items()}
+            g = {k: v[sl] for k, v in grads.items()}
+            losses[sl] = self._group_grads(p, x[sl], y[sl], g)
+        return grads, losses
+
+    def _group_grads(self, params, x, y, grads) -> torch.Tensor:
         R, B = y.shape
         logits, hs = self.forward(params, x, keep=True)
         logp = torch.log_softmax(logits, dim=-1)
@@ -74,7 +93,6 @@ class MLPKernel:
         delta = logp.exp_()  # softmax, in place of log-softmax
         delta.view(R * B, -1)[torch.arange(R * B, device=y.device), y.flatten()] -= 1.0
         delta.div_(B)
-        grads = self._buffers(params, R, B, x)[1]
         for l in range(len(self.names) - 1, -1, -1):
             wn, bn = self.names[l]
             torch.bmm(delta.transpose(1, 2), hs[l], out=grads[wn])
@@ -82,17 +100,19 @@ class MLPKernel:
             if l > 0:
                 dh = torch.bmm(delta, params[wn])
                 delta = torch.ops.aten.threshold_backward(dh, hs[l], 0.0)
-        return grads, losses
+        return losses
 
     def _buffers(self, params, R, B, x):
-        key = (R, B, x.dtype, x.device)
+        key = ("grads", R, x.dtype, x.device)
         if key not in self._bufs:
-            acts = [
+            self._bufs[key] = {k: torch.empty_like(v) for k, v in params.items()}
+        return self._bufs[key]
+
+    def _activations(self, params, R, B, x):
+        key = ("acts", R, B, x.dtype, x.device)  # a few shapes: full/last group and batch
+        if key not in self._bufs:
+            self._bufs[key] = [
                 torch.empty(R, B, params[wn].shape[1], dtype=x.dtype, device=x.device)
                 for wn, _ in self.names
             ]
-            grads = {
-                k: torch.empty_like(v) for pair in self.names for k in pair for v in [params[k]]
-            }
-            self._bufs[key] = (acts, grads)  # a few shapes at most: full and last batch
         return self._bufs[key]

@@ -17,13 +17,14 @@ def _stacked(R, in_features, hidden, n_classes=10):
 @pytest.mark.parametrize(
     "input_shape,hidden,B", [((40,), (32, 16), 25), ((3, 4, 4), (8,), 7), ((40,), (), 5)]
 )
-def test_kernel_matches_autograd_per_replica(input_shape, hidden, B):
-    R = 4
+@pytest.mark.parametrize("group", [8, 2])  # all replicas at once; groups of 2, 2 and 1
+def test_kernel_matches_autograd_per_replica(input_shape, hidden, B, group):
+    R = 5
     models, params = _stacked(R, torch.Size(input_shape).numel(), hidden)
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(R, B, *input_shape, generator=gen)
     y = torch.randint(0, 10, (R, B), generator=gen)
-    kernel = MLPKernel(models[0])
+    kernel = MLPKernel(models[0], group=group)
     grads, losses = kernel.grads(params, x, y)
     for r, m in enumerate(models):
         loss = F.cross_entropy(m(x[r]), y[r])

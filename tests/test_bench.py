@@ -17,7 +17,7 @@ def test_bench_smoke(tmp_path):
             "--replicas",
             "2",
             "--epochs",
-            "1",
+            "2",
             "--repeats",
             "1",
             "--out",
