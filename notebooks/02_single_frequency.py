@@ -28,7 +28,9 @@
 # $$
 #
 # for every $\tau$ past the relaxation time ({ref}`theory-fpt`,
-# {func}`fpt_core.restart.predict_mean_fpt`). Here we test that prediction against brute force:
+# {func}`fpt_core.restart.predict_mean_fpt`): the renewal argument of first passage under restart
+# {cite}`reuveni2016optimal,pal2017first`, with the law of $T_p$ measured instead of assumed equal
+# to that of $T_\tau$. Here we test that prediction against brute force:
 # separate ensembles perturbed at other periods, each with its own seeds, so measurement and
 # prediction share no run.
 #
@@ -272,25 +274,12 @@ for tau, ens in ensembles.items():
 d0 = ens0.frame().groupby("epoch")["test_acc"].mean().reset_index()
 d0["ensemble"] = "unperturbed"
 traj = pd.concat([d0, *rows])
-zoom = alt.selection_interval(bind="scales", encodings=["x"])
-lines = (
-    alt.Chart(traj)
-    .mark_line()
-    .encode(
-        x=alt.X("epoch:Q"),
-        y=alt.Y("test_acc:Q", title="mean test accuracy", scale=alt.Scale(zero=False)),
-        color=alt.Color("ensemble:N"),
-        tooltip=["ensemble:N", "epoch:Q", alt.Tooltip("test_acc:Q", format=".4f")],
-    )
-)
-goal = (
-    alt.Chart(pd.DataFrame({"target": [P["target"]]}))
-    .mark_rule(color="red", strokeDash=[4, 4])
-    .encode(y="target:Q")
-)
-(lines + goal).add_params(zoom).properties(
-    width=620,
-    height=300,
+viz.trajectory_chart(
+    traj,
+    y="test_acc",
+    color="ensemble",
+    target=P["target"],
+    y_title="mean test accuracy",
     title="Ensemble-mean test accuracy (red: target; drag to pan, wheel to zoom)",
 )
 
@@ -447,16 +436,20 @@ res.round(4)
 
 # %% [markdown]
 # ## Predicted and measured first-passage distributions
-# Survival $P(T_\tau > t)$ of each brute-force ensemble (Kaplan–Meier, steps) against the
-# predicted law {func}`fpt_core.restart.predicted_survival` (lines). The KS p-values in the table
-# compare the measured first passages with the predicted distribution conditioned on reaching the
-# target by `ks_t_max`, the horizon or, where the perturbed ensemble at τ0 was observed for less
-# time than needed, the last epoch at which the predicted law is known. Both laws live on the
-# evaluation grid, so the statistic is the largest CDF gap over grid points and the p-value from
-# the Kolmogorov distribution is conservative for discrete laws.
+# Top: survival $P(T_\tau > t)$ of each brute-force ensemble (Kaplan–Meier, solid steps) against
+# the predicted law {func}`fpt_core.restart.predicted_survival` (dashed). Bottom: histogram of the
+# measured first-passage times of each ensemble (runs that never reached the target are not in
+# it). The two views are linked ({func}`fpt_core.viz.survival_histogram`): click a period in the
+# legend to fade the others in both (shift-click for several), and drag over the histogram to
+# mark that time window on the survival curves. The KS p-values in the table compare the measured
+# first passages with the predicted distribution conditioned on reaching the target by
+# `ks_t_max`, the horizon or, where the perturbed ensemble at τ0 was observed for less time than
+# needed, the last epoch at which the predicted law is known. Both laws live on the evaluation
+# grid, so the statistic is the largest CDF gap over grid points and the p-value from the
+# Kolmogorov distribution is conservative for discrete laws.
 
 # %%
-parts = []
+parts, hits = [], []
 tgrid = np.arange(0.0, P["epochs"] + 1.0)
 for tau in all_taus:
     law = predicted_survival(fp0, fps[P["tau0"]], P["tau0"], tau, form="single")
@@ -466,15 +459,15 @@ for tau in all_taus:
     parts.append(
         pd.DataFrame({"t": tgrid, "S": km.evaluate(tgrid), "source": "measured", "τ": label})
     )
+    hits.append(pd.DataFrame({"fpt": fps[tau].times[fps[tau].observed], "τ": label}))
 sdf = pd.concat(parts).dropna()
-alt.Chart(sdf).mark_line(interpolate="step-after").encode(
-    x=alt.X("t:Q", title="epoch"),
-    y=alt.Y("S:Q", title="P(T_τ > t)"),
-    color="τ:N",
-    strokeDash=alt.StrokeDash("source:N"),
-    tooltip=["τ:N", "source:N", "t:Q", alt.Tooltip("S:Q", format=".3f")],
-).properties(
-    width=620, height=300, title="Survival: predicted (dashed/solid by source) vs measured"
+viz.survival_histogram(
+    sdf,
+    pd.concat(hits),
+    group="τ",
+    dash="source",
+    survival_title="P(T_τ > t)",
+    title="Survival, predicted (dashed) vs measured (solid), and measured first-passage times",
 )
 
 # %% [markdown]

@@ -276,26 +276,14 @@ for name, ens in {"unperturbed": ens0, **ensembles}.items():
     d["protocol"] = name
     rows.append(d)
 traj = pd.concat(rows)
-zoom = alt.selection_interval(bind="scales", encodings=["x"])
-(
-    alt.Chart(traj)
-    .mark_line()
-    .encode(
-        x=alt.X("epoch:Q"),
-        y=alt.Y("mean:Q", title="mean test accuracy", scale=alt.Scale(zero=False)),
-        color="protocol:N",
-        tooltip=[
-            "protocol:N",
-            "epoch:Q",
-            alt.Tooltip("mean:Q", format=".4f"),
-            alt.Tooltip("std:Q", format=".4f"),
-        ],
-    )
-    + alt.Chart(pd.DataFrame({"target": [P["target"]]}))
-    .mark_rule(color="red", strokeDash=[4, 4])
-    .encode(y="target:Q")
-).add_params(zoom).properties(
-    width=620, height=300, title="Ensemble-mean test accuracy (red: target; drag/wheel to zoom)"
+viz.trajectory_chart(
+    traj,
+    y="mean",
+    color="protocol",
+    target=P["target"],
+    tooltip=["std"],
+    y_title="mean test accuracy",
+    title="Ensemble-mean test accuracy (red: target; drag/wheel to zoom)",
 )
 
 # %% [markdown]

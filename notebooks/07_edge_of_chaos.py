@@ -235,7 +235,7 @@ common = dict(
     transient=P["lyap_transient"],
     renorm_every=P["renorm_every"],
     d0=P["d0"],
-    jacobian_inputs=data.x_test[: P["n_jacobian"]],
+    jacobian_inputs=data.prepare(data.x_test[: P["n_jacobian"]]),
 )
 mom = phase_diagram(base, {"lr": P["lrs"], "momentum": P["momenta"]}, P["n_runs"], **common)
 wd = phase_diagram(

@@ -1,6 +1,8 @@
 """Every page of the built book, opened in headless Chromium from a localhost server: each chart
-container is drawn by vega-embed (an svg or canvas inside), no JavaScript error is logged, no
-request leaves localhost. A screenshot of every page is saved next to the built HTML."""
+container is drawn by vega-embed itself (the container gets vega-embed's class and a Vega
+``svg.marks``/``canvas.marks``, and the static fallback image is gone), no JavaScript error is
+logged, no request leaves localhost. With JavaScript off, the static fallback of every chart is
+shown instead. A screenshot of every page is saved next to the built HTML."""
 
 import functools
 import http.server
@@ -76,8 +78,14 @@ def test_every_page_renders_offline_in_chromium(server):
             page.goto(f"{base}/{rel}", wait_until="networkidle")
             charts = page.locator(".fpt-vega-chart")
             for i in range(charts.count()):
-                charts.nth(i).locator("svg, canvas").first.wait_for(timeout=15_000)
+                # drawn by Vega (its marks), inside the element vega-embed took over
+                charts.nth(i).locator("svg.marks, canvas.marks").first.wait_for(timeout=15_000)
             n_charts += charts.count()
+            n_embedded = page.locator(".fpt-vega-chart.vega-embed").count()
+            if n_embedded != charts.count():
+                problems.append(f"{rel}: {n_embedded} of {charts.count()} charts embedded")
+            if page.locator(".fpt-vega-chart .fpt-vega-static").count():
+                problems.append(f"{rel}: a static fallback is still shown next to vega-embed")
             page.screenshot(path=str(shots / (rel.replace("/", "__") + ".png")), full_page=True)
             if errors:
                 problems.append(f"{rel}: JavaScript errors {errors}")
@@ -87,3 +95,32 @@ def test_every_page_renders_offline_in_chromium(server):
         browser.close()
     assert not problems, "\n".join(problems)
     assert n_charts >= 4, f"only {n_charts} charts found"
+
+
+def test_static_fallback_is_shown_without_javascript(server):
+    if CHROMIUM is None:
+        pytest.skip("chromium not installed")
+    playwright = pytest.importorskip("playwright.sync_api")
+    html, base = server
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = browser.new_context(
+            java_script_enabled=False, viewport={"width": 1200, "height": 900}
+        )
+        page = context.new_page()
+        page.goto(f"{base}/book/executed/02_single_frequency.html", wait_until="load")
+        charts = page.locator(".fpt-vega-chart")
+        n = charts.count()
+        assert n >= 3
+        for i in range(n):
+            img = charts.nth(i).locator("img.fpt-vega-static")
+            assert img.count() == 1, f"chart {i} has no static fallback"
+            img.scroll_into_view_if_needed()
+            size = img.evaluate("e => [e.complete, e.naturalWidth, e.naturalHeight]")
+            assert size[0] and size[1] > 100 and size[2] > 50, f"chart {i}: {size}"
+            assert img.is_visible()
+        assert page.locator(".fpt-vega-chart.vega-embed").count() == 0
+        shots = html.parent / "screenshots"
+        shots.mkdir(exist_ok=True)
+        page.screenshot(path=str(shots / "nojs__02_single_frequency.png"), full_page=True)
+        browser.close()
