@@ -64,7 +64,7 @@ def write_timings(executed: Path) -> None:
     for path in sorted(executed.glob("*.summary.json")):
         s = json.loads(path.read_text())
         wall = s.get("wall_time_s") or 0.0
-        mem = (s.get("provenance") or {}).get("peak_memory_mb")
+        mem = (s.get("provenance") or s).get("peak_memory_mb")  # nested or spread
         total += wall
         peak = max(peak, mem or 0.0)
         presets.add(s.get("preset"))
