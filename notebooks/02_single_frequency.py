@@ -426,10 +426,10 @@ base_rule = (
     .encode(y="unperturbed:Q", tooltip=[alt.Tooltip("unperturbed:Q", format=".2f")])
 )
 (band + line + base_rule + err + pts).add_params(zoom2).properties(
-    width=620,
+    width=560,
     height=320,
     title=f"Predicted ⟨T_τ⟩ from τ0 = {P['tau0']:g} (line) vs measured (points); gray: no perturbation",
-)
+).configure_legend(orient="bottom")
 
 # %%
 res.round(4)

@@ -352,8 +352,8 @@ rule = (
     .encode(y="unperturbed:Q", tooltip=[alt.Tooltip("unperturbed:Q", format=".2f")])
 )
 (band + line + rule).add_params(zoom2).properties(
-    width=620, height=340, title=f"Predicted ⟨T_τ⟩ from one period τ0 = {P['tau0']:g} per protocol"
-)
+    width=560, height=340, title=f"Predicted ⟨T_τ⟩ from one period τ0 = {P['tau0']:g} per protocol"
+).configure_legend(orient="bottom")
 
 # %% [markdown]
 # ## Optimal period, speedup and generalisation

@@ -319,8 +319,8 @@ alt.Chart(tb_f).mark_line(point=True).encode(
     color=alt.Color("layer:N", sort=layer_order),
     tooltip=["layer:N", "epoch:Q", alt.Tooltip("factor:Q", format=".3f")],
 ).add_params(alt.selection_interval(bind="scales", encodings=["x"])).properties(
-    width=620, height=260, title="TempBalance: learning-rate factor per layer (mean over runs)"
-)
+    width=560, height=260, title="TempBalance: learning-rate factor per layer (mean over runs)"
+).configure_legend(orient="bottom")
 
 # %% [markdown]
 # ## Spectra of the final weights and their power-law fits
@@ -503,8 +503,8 @@ s_line = (
     )
 )
 (s_band + s_line).add_params(alt.selection_interval(bind="scales", encodings=["x"])).properties(
-    width=620, height=280, title=f"Survival: runs not yet at test accuracy {P['target']}"
-)
+    width=560, height=280, title=f"Survival: runs not yet at test accuracy {P['target']}"
+).configure_legend(orient="bottom")
 
 # %%
 plateau = {arm: np.nanmean(a[:, -P["plateau_epochs"] :], axis=1) for arm, (_, a) in acc.items()}
