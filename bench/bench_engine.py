@@ -119,6 +119,9 @@ def bench_model(
         # steady state: set-up (R models initialised and stacked) and the evaluations at the
         # first and the last step cancel in the difference of an (epochs) and a 1-epoch run
         t_engine = t_full - t_short
+        if t_engine <= 0:  # the extra epochs took less than the noise: no measurement
+            print(f"warning: {name} R={R}: steady-state time not resolved; use more --epochs")
+            t_engine = math.nan
         model = init_model(cfg, data, 0)
         macs, acts = forward_macs(model, data.input_shape)
         flops = 6 * macs * cfg.batch_size * steps * R
