@@ -363,7 +363,7 @@ def heatmap(df, y, value, title, scheme, mid=None, fmt=".2f"):
                 tooltip=[alt.Tooltip("lr:Q", format=".4f"), f"{y}:Q", "n_crossings:Q"],
             )
         )
-    return alt.layer(*layers).properties(width=300, height=220, title=title)
+    return alt.layer(*layers).properties(width=230, height=220, title=title)
 
 
 # %%
@@ -372,7 +372,7 @@ alt.hconcat(
         mom, "momentum", "lyapunov", "λ_max per epoch (black: λ = 0)", "redblue", mid=0.0, fmt=".1f"
     ),
     heatmap(mom, "momentum", "plateau_acc", "plateau test accuracy", "viridis"),
-).resolve_scale(color="independent")
+).resolve_scale(color="independent").configure_legend(orient="bottom")
 
 # %%
 alt.hconcat(
@@ -385,7 +385,7 @@ alt.hconcat(
         fmt=".1f",
     ),
     heatmap(mom, "momentum", "jacobian", "mean Jacobian norm ‖∂f/∂x‖_F", "greys", fmt=".1f"),
-).resolve_scale(color="independent")
+).resolve_scale(color="independent").configure_legend(orient="bottom")
 
 # %% [markdown]
 # Cells labelled n/a in the FPT map have censored runs: at least one run did not reach the target
@@ -482,7 +482,7 @@ alt.hconcat(
         fmt=".1f",
     ),
     heatmap(wd, "weight_decay", "plateau_acc", "plateau test accuracy", "viridis"),
-).resolve_scale(color="independent")
+).resolve_scale(color="independent").configure_legend(orient="bottom")
 
 # %%
 wd_sorted = wd.sort_values(["lr", "weight_decay"])
