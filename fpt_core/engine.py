@@ -269,7 +269,9 @@ def train_ensemble(
     Returns one record per seed: ``seed``, ``status`` (``"ok"`` or ``"diverged"``),
     ``diverged_step``, ``trajectory`` (lists ``step, epoch, test_acc, test_loss, train_loss``; the
     train loss is the mean minibatch loss since the previous evaluation) and ``events``. ``hooks``
-    run after every evaluation except the first, in order, and may change the state.
+    run after every evaluation except the first, in order, and may change the state; a hook with
+    a ``start(state)`` method also has it called once, after the evaluation at step 0 and before
+    the first step.
     """
     t0 = time.perf_counter()
     state = _new_state(config, seeds, data)
@@ -284,7 +286,6 @@ def train_ensemble(
         grads_fn = _grads_vmap
         if has_batchnorm(state.base):  # oneDNN's grouped-conv backward is slower than a loop
             grads_fn = _grads_grouped if dev.type in GROUPED_ON else _grads_loop
-    uniform = _uniform(state)
     aug_gens = [
         torch.Generator(device=dev).manual_seed(derive_seed(s, "augment"))
         for s in (seeds if config.augment else [])
@@ -314,6 +315,11 @@ def train_ensemble(
         loss_sum, loss_n = torch.zeros(R, device=dev), 0
 
     log_eval()
+    for hook in hooks:  # a protocol that acts at initialisation too (e.g. TempBalance)
+        start = getattr(hook, "start", None)
+        if start is not None:
+            start(state)
+    uniform = _uniform(state)
     bar = tqdm(
         total=config.epochs, desc=f"train R={R}", unit="epoch", disable=not progress, leave=False
     )

@@ -298,7 +298,9 @@ def _check_number(value: Any, name: str, lo: float, strict: bool = False) -> flo
 class TempBalance:
     """Engine protocol ``{"kind": "tempbalance", ...}``: per-layer learning rates from ESD α.
 
-    After each ``every``-th epoch (the first hook call at or after the epoch boundary) it
+    At initialisation (the engine's ``start`` call, before the first step: the reference
+    implementation also assigns factors from the initial weights) and after each ``every``-th
+    epoch (the first hook call at or after the epoch boundary) it
     measures α of every Linear/Conv layer of every live replica from the stacked weights
     (:func:`stacked_layer_alphas`) and maps them to factors f_i, either TempBalance's linear map
     (``assignment="tempbalance"``, :func:`tempbalance_factors`)
@@ -313,9 +315,6 @@ class TempBalance:
     Linear/Conv layer of the model keep factor 1 and do not enter α_min, α_max (or the mean α);
     so do layers with fewer than ``min_eigs`` eigenvalues and layers whose α is not finite.
     Each replica has its own α's and factors.
-
-    The engine calls hooks after evaluations only, not at step 0, so the first epoch runs with
-    every factor 1 (the reference implementation also assigns factors at initialisation).
 
     Every recomputation is recorded for each live replica as an event of kind
     ``"tempbalance"`` with ``alpha`` and ``factor``: lists aligned with the model's Linear/Conv
@@ -437,6 +436,13 @@ class TempBalance:
                 )
             )
         return out
+
+    def start(self, state: Any) -> None:
+        """Assign factors from the initial weights (called by the engine before the first step)."""
+        self._state_ref = weakref.ref(state)
+        self._next_epoch = 0
+        self._first = True
+        self(state)
 
     def __call__(self, state: Any) -> None:
         if self._state_ref is None or self._state_ref() is not state:  # a new ensemble (chunk)

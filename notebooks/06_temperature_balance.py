@@ -226,8 +226,8 @@ P
 # spec is part of each run's store key. The SGD ensemble runs the measuring-only form
 # `{"kind": "tempbalance", "apply": False}`, which records α every epoch and never changes a
 # learning rate, so its runs are plain SGD (the tests check that the accuracies are bit-identical
-# to runs without the protocol). The engine calls protocols after each evaluation but not at
-# step 0, so TempBalance's first epoch runs with every factor equal to 1.
+# to runs without the protocol). As in the reference implementation, TempBalance assigns its
+# first factors from the initial weights, before the first step, then after every epoch.
 # The final weights of the first `n_spectra` runs are kept by a measuring hook that changes
 # nothing and is not part of the store key. If the store already held those runs, they were not
 # trained here, and the same seeds are retrained without the store to get their weights.

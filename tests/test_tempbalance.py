@@ -338,14 +338,18 @@ def test_run_ensemble_with_tempbalance_protocol():
     _, acc_tb = tb.matrix()
     _, acc_probe = probe.matrix()
     np.testing.assert_array_equal(acc_probe, acc_plain)  # measuring changes nothing
-    np.testing.assert_array_equal(acc_tb[:, :2], acc_plain[:, :2])  # epoch 1 runs with factor 1
-    assert not np.array_equal(acc_tb[:, 2:], acc_plain[:, 2:])
+    np.testing.assert_array_equal(acc_tb[:, :1], acc_plain[:, :1])  # the initial evaluation
+    # factors are assigned from the initial weights, so epoch 1 already differs (as in the
+    # reference implementation)
+    loss_tb, loss_plain = tb.matrix("test_loss")[1], plain.matrix("test_loss")[1]
+    assert not np.array_equal(loss_tb[:, 1], loss_plain[:, 1])
     for rec in tb.records:
         kinds = [e["kind"] for e in rec["events"]]
-        assert kinds == ["tempbalance"] * 3
+        assert kinds == ["tempbalance"] * 4
         assert rec["events"][0]["layers"] == ["net.1", "net.3", "net.5", "net.7", "net.9"]
+        assert rec["events"][0]["step"] == 0
     df = alpha_history(tb.records)
-    assert len(df) == 2 * 3 * 5 and set(df["epoch"]) == {1.0, 2.0, 3.0}
+    assert len(df) == 2 * 4 * 5 and set(df["epoch"]) == {0.0, 1.0, 2.0, 3.0}
     tuned = df[df["layer"].isin(["net.3", "net.5", "net.7"])]
     assert tuned.groupby(["run", "epoch"])["factor"].agg(["min", "max"]).eq([0.5, 1.5]).all().all()
     assert (df[df["layer"].isin(["net.1", "net.9"])]["factor"] == 1.0).all()
