@@ -276,9 +276,9 @@ viz.trajectory_chart(
 
 # %% [markdown]
 # ## α of every layer over training
-# Median-Hill α of each layer after each epoch, averaged over the runs of each ensemble (both
-# measured by the protocol's events; epoch 0 is not measured). In TempBalance the first and last
-# layer keep factor 1 and do not enter the map.
+# Median-Hill α of each layer at initialisation (epoch 0) and after each epoch, averaged over the
+# runs of each ensemble (both measured by the protocol's events). In TempBalance the first and
+# last layer keep factor 1 and do not enter the map.
 
 # %%
 hist = pd.concat(
