@@ -98,14 +98,9 @@ def check_device(device: Any) -> str | None:
     """
     if device is None:
         return None
-    import torch
+    from .device import parse_device
 
-    try:
-        kind = torch.device(device).type
-    except (RuntimeError, TypeError, ValueError):
-        kind = None
-    if kind not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"device={device!r}: must be one of 'cpu', 'cuda[:i]', 'mps' or None")
+    parse_device(device)
     return str(device)
 
 

@@ -8,7 +8,21 @@ from contextlib import contextmanager
 
 import torch
 
-__all__ = ["resolve_device", "small_tensor_threads"]
+__all__ = ["parse_device", "resolve_device", "small_tensor_threads"]
+
+DEVICE_KINDS = ("cpu", "cuda", "mps")
+
+
+def parse_device(device: str | torch.device) -> torch.device:
+    """``device`` as a ``torch.device`` of a kind this project trains on (``cpu``, ``cuda[:i]``,
+    ``mps``); whether it exists on this machine is not checked. ``ValueError`` otherwise."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        dev = None
+    if dev is None or dev.type not in DEVICE_KINDS:
+        raise ValueError(f"device={device!r}: must be one of 'cpu', 'cuda[:i]', 'mps' or None")
+    return dev
 
 
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
@@ -24,13 +38,11 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
         if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    dev = torch.device(choice)
+    dev = parse_device(choice)
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={choice!r}: CUDA is not available here; use 'cpu' or None (auto)")
     if dev.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"device={choice!r}: MPS is not available here; use 'cpu' or None (auto)")
-    if dev.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"device={choice!r}: must be one of 'cpu', 'cuda[:i]', 'mps' or None")
     return dev
 
 
