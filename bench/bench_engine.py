@@ -27,6 +27,7 @@ from torch import nn
 from fpt_core.config import TrainConfig
 from fpt_core.data import load_dataset
 from fpt_core.engine import init_model, train_ensemble
+from fpt_core.report import Timer
 from fpt_core.store import atomic_write_text
 
 
@@ -78,12 +79,6 @@ def per_model_loop(config: TrainConfig, seeds: list[int], data, steps: int) -> f
     return time.perf_counter() - t0
 
 
-def _timed(fn, *args, **kwargs) -> float:
-    t0 = time.perf_counter()
-    fn(*args, **kwargs)
-    return time.perf_counter() - t0
-
-
 def bench_model(
     name: str, model_kwargs: dict, replicas: list[int], epochs: int, data, repeats: int
 ) -> list[dict]:
@@ -112,8 +107,12 @@ def bench_model(
         t_full = t_short = t_loop = math.inf
         peak = 0.0
         for _ in range(repeats):
-            t_full = min(t_full, _timed(train_ensemble, cfg, seeds, data, progress=False))
-            t_short = min(t_short, _timed(train_ensemble, short, seeds, data, progress=False))
+            timer = Timer()
+            train_ensemble(cfg, seeds, data, progress=False)
+            t_full = min(t_full, timer.elapsed)
+            timer = Timer()
+            train_ensemble(short, seeds, data, progress=False)
+            t_short = min(t_short, timer.elapsed)
             t_loop = min(t_loop, per_model_loop(cfg, seeds, data, loop_steps) * steps / loop_steps)
             peak = max(peak, matmul_flops())
         # steady state: set-up (R models initialised and stacked) and the evaluations at the
