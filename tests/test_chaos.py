@@ -290,18 +290,25 @@ def test_phase_grid_tidy_frame():
 def test_edge_contour_known_zero_line():
     xs = np.linspace(0.0, 1.0, 5)
     ys = np.linspace(0.0, 2.0, 11)
+    # repeated cells (seeds) are averaged: per-seed offsets −0.1, 0.05, 0.35 have mean 0.1, while
+    # first = −0.1, median = 0.05, max = 0.35 (and min = −0.1, last = 0.35) all differ from it
+    offsets = (-0.1, 0.05, 0.35)
     rows = []
     for x in xs:
         edge = 0.5 + 0.3 * x if x < 1.0 else 5.0  # the last column has no crossing in [0, 2]
         for y in ys:
-            for seed in (0, 1):  # repeated cells are averaged
-                rows.append({"x": x, "y": y, "lyapunov": (y - edge) + (seed - 0.5) * 0.0})
+            for off in offsets:
+                rows.append({"x": x, "y": y, "lyapunov": (y - edge) + off})
     df = pd.DataFrame(rows)
     out = edge_contour(df, "x", "y")
-    # value linear in y ⇒ linear interpolation is exact
-    np.testing.assert_allclose(out["y"].to_numpy()[:-1], 0.5 + 0.3 * xs[:-1], atol=1e-12)
+    # the seed mean (y − edge) + 0.1 is linear in y ⇒ linear interpolation is exact: y* = edge − 0.1
+    np.testing.assert_allclose(out["y"].to_numpy()[:-1], 0.4 + 0.3 * xs[:-1], atol=1e-12)
     assert np.isnan(out["y"].iloc[-1])
     assert out["n_crossings"].tolist() == [1, 1, 1, 1, 0]
+    # at level 0.3 the mean crosses at y* = edge + 0.2 (a sum over seeds would cross at y = edge)
+    up = edge_contour(df, "x", "y", level=0.3)
+    np.testing.assert_allclose(up["y"].to_numpy()[:-1], 0.7 + 0.3 * xs[:-1], atol=1e-12)
+    assert np.isnan(up["y"].iloc[-1])
 
 
 def test_edge_contour_log_y_and_level():

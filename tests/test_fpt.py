@@ -129,6 +129,40 @@ def test_hazard_of_geometric_is_constant() -> None:
     np.testing.assert_allclose(np.cumprod(1 - h.probability), survival(fp).evaluate(h.times))
 
 
+def test_hazard_hand_count_on_uneven_grid() -> None:
+    """Hand-counted hazard on the grid 0.5, 1.5, 2, 4, 7 (widths 0.5, 1, 0.5, 2, 3; t_0 = 0).
+
+    Convention (docstring): interval k is (t_{k−1}, t_k]; events d_k = observed times in it;
+    at_risk n_k = runs with T > t_{k−1} minus runs censored strictly inside (t_{k−1}, t_k) — a run
+    censored exactly at t_k is still at risk in interval k (and gone from interval k+1);
+    probability h_k = d_k/n_k; rate = h_k/(t_k − t_{k−1}); se = sqrt(h(1−h)/n).
+    """
+    # fmt: off
+    times    = [0.3, 0.5, 0.5, 1.0, 1.5, 1.5, 1.8, 2.0, 3.0, 3.0, 4.0, 5.0, 7.0, 7.0, 7.0]
+    observed = [0,   1,   0,   1,   1,   0,   0,   1,   0,   1,   0,   1,   0,   1,   0]
+    # fmt: on
+    fp = FirstPassage(np.array(times), np.array(observed, bool), 7.0, grid=[0.5, 1.5, 2, 4, 7])
+    # (0, 0.5]:   15 alive, 0.3 censored inside → 14 at risk; event 0.5 (0.5 censored at t_1 stays)
+    # (0.5, 1.5]: 12 alive (T > 0.5), none censored inside → 12; events 1.0, 1.5
+    # (1.5, 2]:    9 alive, 1.8 censored inside → 8; event 2.0
+    # (2, 4]:      7 alive, 3.0 censored inside → 6; event 3.0 (4.0 censored at t_4 stays)
+    # (4, 7]:      4 alive (5, 7, 7, 7), none inside → 4; events 5.0, 7.0
+    events = [1, 2, 1, 1, 2]
+    at_risk = [14, 12, 8, 6, 4]
+    prob = [1 / 14, 1 / 6, 1 / 8, 1 / 6, 1 / 2]
+    rate = [(1 / 14) / 0.5, (1 / 6) / 1.0, (1 / 8) / 0.5, (1 / 6) / 2.0, (1 / 2) / 3.0]
+    np.testing.assert_allclose(rate, [1 / 7, 1 / 6, 1 / 4, 1 / 12, 1 / 6], rtol=1e-15)
+    # default grid (fp.grid) and an explicit grid whose point past the horizon (9) is dropped
+    for h in (hazard(fp), hazard(fp, times=[0.5, 1.5, 2.0, 4.0, 7.0, 9.0])):
+        np.testing.assert_array_equal(h.times, [0.5, 1.5, 2.0, 4.0, 7.0])
+        np.testing.assert_array_equal(h.events, events)
+        np.testing.assert_array_equal(h.at_risk, at_risk)
+        np.testing.assert_allclose(h.probability, prob, rtol=1e-14)
+        np.testing.assert_allclose(h.rate, rate, rtol=1e-14)
+        p, n = np.array(prob), np.array(at_risk)
+        np.testing.assert_allclose(h.se, np.sqrt(p * (1 - p) / n), rtol=1e-14)
+
+
 def test_mean_and_cv_of_exponential() -> None:
     t = np.random.default_rng(6).exponential(2.0, size=3000)
     m = mean_fpt(FirstPassage(t, np.ones(t.size, bool), t.max()), n_resamples=400, rng=7)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.optimize as sopt
 import torch
 
 from fpt_core import langevin, noneq
@@ -167,3 +168,167 @@ def test_epoch_map_without_replacement_scaling():
     np.testing.assert_allclose(pooled.mean, np.mean([p.mean for p in parts], 0), rtol=0.05)
     with pytest.raises(ValueError, match="n_split"):
         noneq.reshuffled_ness(G, h, lr, B, np.zeros(d), n_perm=2000, n_split=1)
+
+
+def test_tanh_net_minimum_is_the_lowest_of_its_starts():
+    """With weight decay 1e-2 the 20-point net has two kinds of minimum: both units used
+    (U ≈ 44.61) and one unit switched off (U ≈ 104.46, w2 = w4 = w6 = 0, still a minimum: its
+    Hessian is positive definite). Of the 6 starts drawn from default_rng(0) — 7 N(0, 1) numbers
+    per start — the first and the last reach the poor one, so returning the first or the last
+    start's result instead of the lowest would fail. The returned w must be a polished minimum
+    (∇U = 0 to 1e-12 of the per-example gradients, positive-definite Hessian) no higher than any
+    start's local minimum."""
+    net = noneq.make_tanh_net(n=20, x_min=-3.0, dx=0.3, weight_decay=1e-2, seed=0, device="cpu")
+
+    def t(v):
+        return torch.tensor(v, dtype=torch.float64)
+
+    def fun(v):
+        return float(net.loss(t(v)))
+
+    def jac(v):
+        return torch.func.grad(net.loss)(t(v)).numpy()
+
+    def hess(v):
+        return torch.func.hessian(net.loss)(t(v)).numpy()
+
+    rng = np.random.default_rng(0)
+    local = []
+    for _ in range(6):  # each start's own local minimum, the way the docstring describes
+        r = sopt.minimize(fun, rng.standard_normal(7), jac=jac, hess=hess, method="trust-exact",
+                          options={"gtol": 1e-9, "maxiter": 3000})  # fmt: skip
+        local.append(r.fun)
+    local = np.array(local)
+    best = local.min()
+    # the landscape has distinct minima and the first and last starts miss the best one
+    assert best == pytest.approx(44.6111622607, rel=1e-9)
+    assert local[0] > best + 50 and local[-1] > best + 50
+    # the replicated starts are the method's: one start gives the first start's minimum
+    assert fun(net.minimum(n_starts=1, seed=0)) == pytest.approx(local[0], rel=1e-10)
+
+    w = net.minimum(n_starts=6, seed=0)
+    assert fun(w) <= best * (1 + 1e-10)
+    g = jac(w)
+    scale = np.linalg.norm(net.per_example_grads(w), axis=1).sum()
+    assert np.linalg.norm(g) < 1e-12 * scale, (np.linalg.norm(g), scale)  # Newton-polished
+    np.testing.assert_allclose(net.per_example_grads(w).sum(0), g, atol=1e-10 * scale)
+    assert np.linalg.eigvalsh(hess(w))[0] > 1.0  # positive definite (λ_min ≈ 30.6)
+
+
+# --- simulate_ness on a linear model with a known exact answer ----------------------------------
+
+
+class _QuadraticModel:
+    """Duck-typed model for ``simulate_ness``: per-example gradients g_i(w) = A(w − w*) + b_i,
+    Σ b_i = 0, so ∇Ũ_b = N·A(w − w*) + (N/B)·Σ_{i∈b} b_i carries additive (state-independent)
+    minibatch noise and the SGD chain is exactly linear: δ' = (I − ηNA)δ − η(N/B)Σ_{i∈b} b_i.
+    With ``gaussian_seed`` the minibatch term is replaced by Gaussian noise of the same covariance
+    2D/η² (D = minibatch_diffusion), drawn from the model's own generator (idx is ignored)."""
+
+    def __init__(self, A, b, w_star, lr=None, batch_size=None, gaussian_seed=None):
+        self.A, self.b = torch.tensor(A), torch.tensor(b)
+        self.w_star = torch.tensor(w_star)
+        self.x = self.b  # only its device is used
+        self.n = len(b)
+        self.gen = None
+        if gaussian_seed is not None:
+            self.gen = torch.Generator().manual_seed(gaussian_seed)
+            cov = 2 * noneq.minibatch_diffusion(b, lr, batch_size) / lr**2
+            self.L = torch.tensor(np.linalg.cholesky(cov))
+
+    def minibatch_grad(self, w, idx):
+        g = self.n * (w - self.w_star) @ self.A.T
+        if self.gen is not None:
+            return g + torch.randn(w.shape, generator=self.gen, dtype=w.dtype) @ self.L.T
+        return g + (self.n / idx.shape[1]) * self.b[idx].sum(1)
+
+
+def _quadratic_case():
+    """N = 12 examples, B = 3 (4 steps per epoch), d = 2; the noise (b_i) is anisotropic and
+    rotated against A, so D and K = ηNA do not commute and the stationary state carries a current."""
+    n, b_size = 12, 3
+    rng = np.random.default_rng(0)
+    A = np.array([[1.0, 0.4], [0.4, 0.6]])
+    rot = np.array([[np.cos(1.0), -np.sin(1.0)], [np.sin(1.0), np.cos(1.0)]])
+    b = rng.standard_normal((n, 2)) * [1.0, 0.5] @ rot.T
+    b -= b.mean(0)
+    lr = 0.3 / (n * np.linalg.eigvalsh(A)[-1])  # ηN·λ_max(A) = 0.3
+    return n, b_size, A, b, np.array([0.5, -1.0]), lr
+
+
+def _check_moments(res, ness, F, w_star):
+    """Recorded moments against the exact chain: mean w*, Σ_chain, lag-1 Σ_chain Fᵀ, C_chain."""
+    mom = res["moments"]
+    assert np.all(np.abs(mom.mean - w_star) < 5 * mom.mean_se)
+    assert np.all(np.abs(res["center"] - w_star) < 0.05 * np.sqrt(np.diag(ness.sigma_chain)))
+    assert np.abs((mom.cov - ness.sigma_chain) / mom.cov_se).max() < 5
+    assert np.abs((mom.lag1 - ness.sigma_chain @ F.T) / mom.lag1_se).max() < 5
+    c, c_se = mom.circulation[0, 1], mom.circulation_se[0, 1]
+    assert abs(c - ness.circulation_chain[0, 1]) < 5 * c_se
+    assert abs(ness.circulation_chain[0, 1]) > 50 * c_se  # the current is resolved
+
+
+def test_simulate_ness_with_replacement_is_the_exact_linear_chain():
+    """Independent batches: the chain is δ' = (I − K)δ + ε, K = ηNA, Cov ε = η²Cov(∇Ũ_b) = 2D with
+    D = minibatch_diffusion(b, η, B), so linear_ness(K, D)'s ``*_chain`` values are exact for
+    second moments (whatever the noise law) and so is ⟨σ⟩ = ep_mean_chain per step (k·… for a
+    k-step window). ⟨e^{−σ}⟩ = 1 is exact only for Gaussian noise: it is checked on the Gaussian
+    variant (the discrete minibatch noise violates it by tens of SE here)."""
+    n, b_size, A, b, w_star, lr = _quadratic_case()
+    K = lr * n * A
+    ness = noneq.linear_ness(K, noneq.minibatch_diffusion(b, lr, b_size), mean=w_star)
+    F = np.eye(2) - K
+    policy = langevin.WithReplacement(n, b_size)
+    kw = dict(n_chains=512, burn_records=300, records=2500, chunk=100, progress=False)
+    res = noneq.simulate_ness(_QuadraticModel(A, b, w_star), policy, lr, ness,
+                              windows=(1, 2), seed=1, **kw)  # fmt: skip
+    assert res["every"] == 1 and res["steps"] == 2800
+    _check_moments(res, ness, F, w_star)
+    for r in res["ep"]:
+        assert r["count"] == 512 * (2500 - r["window"] + 1)
+        assert abs(r["mean"] - r["window"] * ness.ep_mean_chain) < 5 * r["mean_se"]
+        assert r["mean"] > 50 * r["mean_se"]
+    # Gaussian noise of the same covariance: the same exact moments, and the IFT holds exactly
+    gauss = _QuadraticModel(A, b, w_star, lr, b_size, gaussian_seed=3)
+    res = noneq.simulate_ness(gauss, policy, lr, ness, windows=(1, 2, 3), seed=2, **kw)
+    _check_moments(res, ness, F, w_star)
+    for r in res["ep"]:
+        assert abs(r["mean"] - r["window"] * ness.ep_mean_chain) < 5 * r["mean_se"]
+        assert abs(r["ift"] - 1) < 5 * r["ift_se"] and r["ift_se"] < 0.05
+        assert r["mean"] > 50 * r["mean_se"]  # the mean is resolved: the IFT check has power
+
+
+def test_simulate_ness_without_replacement_is_the_exact_epoch_chain():
+    """Reshuffling, recorded once per epoch (M = N/B = 4 steps). All per-example Hessians are A, so
+    the epoch map is exact: δ_M = F^M δ_0 + ξ, F = I − ηNA, ξ = Σ_k F^{M−1−k} e_k with
+    e_k = −η(N/B)Σ_{i∈b_k} b_i. For a random permutation Cov(e_j, e_l) = c(Mδ_jl − 1)/(M − 1),
+    c = 2D (the batch sums add up to zero over an epoch), hence
+    Cov ξ = M/(M−1)·Σ_j F^j c F^j − (Σ_j F^j) c (Σ_j F^j)/(M−1), E ξ = 0, and the epoch chain is
+    linear_ness(I − F^M, Cov ξ / 2) exactly (second moments and ⟨σ⟩)."""
+    n, b_size, A, b, w_star, lr = _quadratic_case()
+    m = n // b_size
+    F = np.eye(2) - lr * n * A
+    c = 2 * noneq.minibatch_diffusion(b, lr, b_size)
+    powers = [np.linalg.matrix_power(F, j) for j in range(m)]
+    S = sum(powers)
+    Q = m / (m - 1) * sum(f @ c @ f for f in powers) - S @ c @ S / (m - 1)
+    FM = np.linalg.matrix_power(F, m)
+    ness = noneq.linear_ness(np.eye(2) - FM, Q / 2, mean=w_star)
+    # the permutation-averaged epoch map finds the same chain (D up to its Monte Carlo error)
+    pooled, parts = noneq.reshuffled_ness(b, np.repeat(A[None], n, 0), lr, b_size, w_star,
+                                          n_perm=32000, n_split=8)  # fmt: skip
+    np.testing.assert_allclose(pooled.K, ness.K, atol=1e-14)
+    d_se = np.std([p.D for p in parts], 0, ddof=1) / np.sqrt(len(parts))
+    assert np.all(np.abs(pooled.D - ness.D) < 5 * d_se) and np.all(d_se < 0.01 * np.abs(ness.D))
+    assert np.all(np.abs(pooled.mean - w_star) < 0.05 * np.sqrt(np.diag(ness.sigma_chain)))
+
+    policy = langevin.WithoutReplacement(n, b_size)
+    res = noneq.simulate_ness(_QuadraticModel(A, b, w_star), policy, lr, ness, n_chains=512,
+                              burn_records=200, records=1500, windows=(1, 2), chunk=100,
+                              progress=False, seed=4)  # fmt: skip
+    assert res["every"] == policy.steps_per_epoch == 4
+    assert res["steps"] == (200 + 1500) * 4
+    _check_moments(res, ness, FM, w_star)
+    for r in res["ep"]:
+        assert abs(r["mean"] - r["window"] * ness.ep_mean_chain) < 5 * r["mean_se"]
+        assert r["mean"] > 50 * r["mean_se"]
