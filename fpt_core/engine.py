@@ -15,8 +15,8 @@ measured slower than the loop). Image minibatches are gathered as ``uint8``, aug
 The optimiser is SGD with momentum written on the stacked tensors, identical to
 ``torch.optim.SGD`` (``b ← μ b + g + λ θ``; ``θ ← θ − η_t b``; PyTorch's fused kernel when every
 replica is alive at the base learning rate). A replica whose loss becomes NaN
-or ±inf is marked diverged at that step, frozen at finite weights and no longer evaluated; the
-others are unaffected.
+or ±inf is marked diverged at that step, set back to its (finite) initial weights with zero
+momentum, frozen there and no longer evaluated; the others are unaffected.
 """
 
 from __future__ import annotations
