@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint format book notebooks html clean bench
+.PHONY: venv test lint format book notebooks html clean bench mutants
 
 venv: $(STAMP)
 
@@ -39,3 +39,6 @@ clean:
 
 bench: venv
 	$(BIN)/python bench/bench_engine.py
+
+mutants: venv  # plant known bugs in a copy, one at a time: which do the tests miss?
+	$(BIN)/python tools/mutants.py

@@ -1,0 +1,473 @@
+"""Plant small bugs in a copy of the project, one at a time, and check that the tests catch each.
+
+Each mutant replaces one exact piece of source text (it must occur exactly once, so a mutant
+that no longer applies is an error, never a silent pass) in a temporary copy of the repository,
+then runs the tests that should catch it there (``pytest -x``, with ``PYTHONPATH`` pointing at
+the copy so that the copy's ``fpt_core`` is imported, notebook kernels included). A mutant is
+*caught* when those tests fail, *survives* when they pass. The unmutated copy is run first: its
+tests must pass, or nothing is concluded.
+
+    python tools/mutants.py              # every mutant (about 15 minutes on 2 cores)
+    python tools/mutants.py --list       # names and the tests each runs
+    python tools/mutants.py --only hazard-rate-not-per-unit-time --only moment-errors-kl-swapped
+
+The last line reads ``mutants: K survived of M``; the exit status is 1 when K > 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+IGNORE = shutil.ignore_patterns(
+    ".venv", ".git", "results", "_build", "executed", "__pycache__", ".pytest_cache",
+    ".ruff_cache", "*.egg-info", "screenshots", "bench_*.json",
+)  # fmt: skip
+
+ORACLES = "tests/test_training_oracles.py"
+NOTEBOOKS = "tests/test_notebook_results.py"
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """Replace ``old`` by ``new`` in ``path``; ``tests`` (pytest ids) must then fail."""
+
+    name: str
+    path: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+
+
+M = Mutant
+MUTANTS: tuple[Mutant, ...] = (
+    # -- engine: the SGD step on the slower path (per-layer learning-rate scales, a dead replica)
+    M(
+        "engine-scaled-step-drops-weight-decay",
+        "fpt_core/engine.py",
+        "        if cfg.weight_decay:\n            g = g.add_(p, alpha=cfg.weight_decay)\n",
+        "",
+        (ORACLES,),
+    ),
+    M(
+        "engine-scale-inside-momentum",
+        "fpt_core/engine.py",
+        "        if cfg.momentum:\n            g = state.momentum[k].mul_(cfg.momentum).add_(g)\n"
+        "        p.addcmul_(g, (lr * state.lr_scale[k] * alive).view(shape), value=-1.0)",
+        "        g = g * state.lr_scale[k].view(shape)\n"
+        "        if cfg.momentum:\n            g = state.momentum[k].mul_(cfg.momentum).add_(g)\n"
+        "        p.addcmul_(g, (lr * alive).view(shape), value=-1.0)",
+        (ORACLES,),
+    ),
+    M(
+        "engine-fused-step-drops-weight-decay",
+        "fpt_core/engine.py",
+        "            weight_decay=cfg.weight_decay,\n",
+        "            weight_decay=0.0,\n",
+        ("tests/test_engine.py",),
+    ),
+    M(
+        "engine-seed-streams-collide",
+        "fpt_core/engine.py",
+        'digest = hashlib.sha256(f"{int(seed)}:{stream}".encode()).digest()',
+        'digest = hashlib.sha256(f"{int(seed)}".encode()).digest()',
+        ("tests/test_engine.py",),
+    ),
+    M(
+        "engine-dead-replica-gradient-leaks",
+        "fpt_core/engine.py",
+        "        g = torch.where(state.alive.view(shape), g, 0.0)  # a dead replica's NaN stays out\n",
+        "        g = g.clone()\n",
+        (ORACLES,),
+    ),
+    M(
+        "engine-fused-step-kept-after-hooks-change-scales",
+        "fpt_core/engine.py",
+        "            for hook in hooks:\n                hook(state)\n            uniform = _uniform(state)\n",
+        "            for hook in hooks:\n                hook(state)\n",
+        (ORACLES,),
+    ),
+    # -- protocols
+    M(
+        "warm-restart-ignores-reset-momentum",
+        "fpt_core/perturb.py",
+        "            state.lr_restart_step = state.step\n"
+        "        if self.reset_momentum:\n            self._reset_momentum(state, mask)\n",
+        "            state.lr_restart_step = state.step\n",
+        (ORACLES,),
+    ),
+    M(
+        "shrink-perturb-keeps-momentum",
+        "fpt_core/perturb.py",
+        "        if self.reset_momentum:\n            self._reset_momentum(state, mask)\n"
+        '        return {"lam"',
+        '        return {"lam"',
+        ("tests/test_perturb.py",),
+    ),
+    M(
+        "shrink-perturb-swaps-lam-and-sigma",
+        "fpt_core/perturb.py",
+        "new = self.lam * p + self.sigma * fresh[k]",
+        "new = self.sigma * p + self.lam * fresh[k]",
+        (ORACLES,),
+    ),
+    M(
+        "shrink-perturb-adds-initial-not-fresh-weights",
+        "fpt_core/perturb.py",
+        "new = self.lam * p + self.sigma * fresh[k]",
+        "new = self.lam * p + self.sigma * state.init_params[k]",
+        (ORACLES,),
+    ),
+    M(
+        "reset-to-a-fresh-draw-instead-of-the-initial-weights",
+        "fpt_core/perturb.py",
+        '            if self.to == "initial"\n',
+        '            if self.to == "never"\n',
+        (ORACLES,),
+    ),
+    M(
+        "reset-keeps-momentum",
+        "fpt_core/perturb.py",
+        '        self._reset_momentum(state, mask)\n        return {"to": self.to}',
+        '        return {"to": self.to}',
+        (ORACLES,),
+    ),
+    M(
+        "partial-reset-keeps-momentum",
+        "fpt_core/perturb.py",
+        "                state.momentum[k].masked_fill_(sel, 0.0)\n",
+        "                pass\n",
+        (ORACLES,),
+    ),
+    M(
+        "partial-reset-redraws-largest",
+        "fpt_core/perturb.py",
+        "k_small, dim=1, largest=False)",
+        "k_small, dim=1, largest=True)",
+        (ORACLES,),
+    ),
+    M(
+        "tempbalance-factors-not-applied",
+        "fpt_core/tempbalance.py",
+        "                        state.lr_scale[pname][r] = f\n",
+        "                        pass\n",
+        (ORACLES,),
+    ),
+    M(
+        "tempbalance-factors-set-only-at-start",
+        "fpt_core/tempbalance.py",
+        "                    for pname, f in pf.items():\n                        state.lr_scale[pname][r] = f\n",
+        "                    for pname, f in pf.items():\n                        if self._first:\n"
+        "                            state.lr_scale[pname][r] = f\n",
+        (ORACLES,),
+    ),
+    # -- first-passage statistics
+    M(
+        "first-passage-one-evaluation-late",
+        "fpt_core/fpt.py",
+        "t_hit = times[reached.argmax(axis=1)]",
+        "t_hit = times[np.minimum(reached.argmax(axis=1) + 1, acc.shape[1] - 1)]",
+        ("tests/test_fpt.py",),
+    ),
+    M(
+        "kaplan-meier-ignores-censoring",
+        "fpt_core/fpt.py",
+        "uncensored=self.times[self.observed], right=self.times[~self.observed]",
+        "uncensored=self.times",
+        ("tests/test_fpt.py",),
+    ),
+    M(
+        "weighted-kaplan-meier-ignores-censoring",
+        "fpt_core/fpt.py",
+        "self.obs = fp.observed[self.order].astype(float)",
+        "self.obs = np.ones(t.size)",
+        ("tests/test_fpt.py",),
+    ),
+    M(
+        "hazard-rate-not-per-unit-time",
+        "fpt_core/fpt.py",
+        "return Hazard(grid, h, h / (grid - prev), se, events, at_risk)",
+        "return Hazard(grid, h, h, se, events, at_risk)",
+        ("tests/test_fpt.py",),
+    ),
+    M(
+        "hazard-keeps-runs-censored-inside-an-interval",
+        "fpt_core/fpt.py",
+        "    at_risk = alive - lost\n",
+        "    at_risk = alive\n",
+        ("tests/test_fpt.py",),
+    ),
+    M(
+        "qss-reference-column-off-by-one",
+        "fpt_core/qss.py",
+        "ref_vals = values[:, ref][np.isfinite(values[:, ref])]",
+        "ref_vals = values[:, ref - 1][np.isfinite(values[:, ref - 1])]",
+        ("tests/test_qss.py",),
+    ),
+    M(
+        "post-perturbation-keeps-runs-done-at-tau0",
+        "fpt_core/restart.py",
+        "    keep = perturbed.times > tau0\n    if not keep.any():",
+        "    keep = perturbed.times >= tau0\n    if not keep.any():",
+        ("tests/test_restart.py",),
+    ),
+    # -- spectra
+    M(
+        "hill-alpha-counts-n-minus-one",
+        "fpt_core/htsr.py",
+        "    alpha = 1.0 + n / s\n",
+        "    alpha = 1.0 + (n - 1) / s\n",
+        ("tests/test_htsr.py",),
+    ),
+    # -- samplers and nonequilibrium theory
+    M(
+        "moment-errors-kl-swapped",
+        "fpt_core/linreg.py",
+        '"kl": gaussian_kl(mean, cov, mean_p, cov_p),',
+        '"kl": gaussian_kl(mean_p, cov_p, mean, cov),',
+        ("tests/test_linreg.py",),
+    ),
+    M(
+        "error-scan-control-variate-mean-sign",
+        "fpt_core/linreg.py",
+        '("coupled", mu + (m_g - mr_g), cov_ula + (c_g - cr_g)),',
+        '("coupled", mu - (m_g - mr_g), cov_ula + (c_g - cr_g)),',
+        ("tests/test_linreg.py",),
+    ),
+    M(
+        "error-scan-control-variate-cov-sign",
+        "fpt_core/linreg.py",
+        '("coupled", mu + (m_g - mr_g), cov_ula + (c_g - cr_g)),',
+        '("coupled", mu + (m_g - mr_g), cov_ula - (c_g - cr_g)),',
+        ("tests/test_linreg.py",),
+    ),
+    M(
+        "simulate-ness-records-every-step-when-reshuffling",
+        "fpt_core/noneq.py",
+        "every = policy.steps_per_epoch if isinstance(policy, WithoutReplacement) else 1",
+        "every = 1",
+        ("tests/test_noneq.py",),
+    ),
+    M(
+        "entropy-production-uses-position-not-increment",
+        "fpt_core/noneq.py",
+        "return ((traj[:-1] - mu) @ P * (traj[1:] - traj[:-1])).sum(-1)",
+        "return ((traj[:-1] - mu) @ P * (traj[1:] - mu)).sum(-1)",
+        ("tests/test_noneq.py",),
+    ),
+    M(
+        "minibatch-diffusion-without-finite-population-factor",
+        "fpt_core/noneq.py",
+        "(n - batch_size) / (batch_size * (n - 1)) * (c.T @ c / n)",
+        "(n - batch_size) / (batch_size * n) * (c.T @ c / n)",
+        ("tests/test_noneq.py",),
+    ),
+    M(
+        "tanh-net-minimum-keeps-the-first-start",
+        "fpt_core/noneq.py",
+        "if best is None or r.fun < best.fun:",
+        "if best is None:",
+        ("tests/test_noneq.py",),
+    ),
+    M(
+        "edge-contour-first-repeat-only",
+        "fpt_core/chaos.py",
+        "g = group.groupby(y, sort=True)[value].mean().dropna()",
+        "g = group.groupby(y, sort=True)[value].first().dropna()",
+        ("tests/test_chaos.py",),
+    ),
+    M(
+        "edge-contour-max-over-repeats",
+        "fpt_core/chaos.py",
+        "g = group.groupby(y, sort=True)[value].mean().dropna()",
+        "g = group.groupby(y, sort=True)[value].max().dropna()",
+        ("tests/test_chaos.py",),
+    ),
+    # -- more of the same kind: a factor, a sign, a bound, a comparison
+    M(
+        "sgld-noise-variance-halved",
+        "fpt_core/langevin.py",
+        "scale = float(np.sqrt(2.0 * lr * temperature))",
+        "scale = float(np.sqrt(lr * temperature))",
+        ("tests/test_langevin.py",),
+    ),
+    M(
+        "entropy-functional-sign",
+        "fpt_core/noneq.py",
+        "A = -self.circulation @ np.linalg.inv(self.sigma)",
+        "A = self.circulation @ np.linalg.inv(self.sigma)",
+        ("tests/test_noneq.py",),
+    ),
+    M(
+        "poisson-waiting-time-uses-rate-as-mean",
+        "fpt_core/perturb.py",
+        'mem["next"][r] += float(mem["rng"][r].exponential(1.0 / self.rate))',
+        'mem["next"][r] += float(mem["rng"][r].exponential(self.rate))',
+        ("tests/test_perturb.py",),
+    ),
+    M(
+        "warm-restart-cycle-left-endpoint",
+        "fpt_core/perturb.py",
+        "1.0 + np.cos(np.pi * (k + 0.5) / self.cycle)",
+        "1.0 + np.cos(np.pi * k / self.cycle)",
+        ("tests/test_perturb.py",),
+    ),
+    M(
+        "tempbalance-map-reversed",
+        "fpt_core/tempbalance.py",
+        "return s1 + (s2 - s1) * (a - lo) / (hi - lo)",
+        "return s2 - (s2 - s1) * (a - lo) / (hi - lo)",
+        ("tests/test_tempbalance.py",),
+    ),
+    M(
+        "restart-prediction-drops-survival-weight",
+        "fpt_core/restart.py",
+        "mean = np.where(st == 0, emin, emin + st * mtp)",
+        "mean = np.where(st == 0, emin, emin + mtp)",
+        ("tests/test_restart.py",),
+    ),
+    M(
+        "mean-fpt-cv-divides-by-variance",
+        "fpt_core/fpt.py",
+        "cv = np.sqrt(np.maximum(m2 - m1**2, 0.0)) / m1",
+        "cv = np.maximum(m2 - m1**2, 0.0) / m1",
+        ("tests/test_fpt.py",),
+    ),
+    M(
+        "config-accepts-momentum-one",
+        "fpt_core/config.py",
+        "if not 0.0 <= self.momentum < 1.0:",
+        "if not 0.0 <= self.momentum <= 1.0:",
+        ("tests/test_engine.py",),
+    ),
+    M(
+        "runner-retrains-stored-runs",
+        "fpt_core/runner.py",
+        "have = {k for k in keys if store is not None and store.has(k)}",
+        "have = set()",
+        ("tests/test_store.py",),
+    ),
+    # -- the notebooks' pipelines end to end (each run executes the tiny book: ~2 minutes)
+    M(
+        "notebook-06-tempbalance-factors-not-applied",
+        "fpt_core/tempbalance.py",
+        "                        state.lr_scale[pname][r] = f\n",
+        "                        pass\n",
+        (f"{NOTEBOOKS}::test_06_tempbalance_changes_training_and_reports_consistent_statistics",),
+    ),
+    M(
+        "notebook-04-control-variate-sign",
+        "fpt_core/linreg.py",
+        '("coupled", mu + (m_g - mr_g), cov_ula + (c_g - cr_g)),',
+        '("coupled", mu + (m_g - mr_g), cov_ula - (c_g - cr_g)),',
+        (f"{NOTEBOOKS}::test_04_sgworld_beats_sgld_and_matches_its_theory",),
+    ),
+)
+
+
+def copy_project(dest: Path) -> Path:
+    """The repository's sources (no virtualenv, results, build or git data) under ``dest``."""
+    shutil.copytree(ROOT, dest, ignore=IGNORE, dirs_exist_ok=True)
+    return dest
+
+
+def run_tests(copy: Path, tests: tuple[str, ...], timeout: float) -> tuple[int, str, float]:
+    """``pytest -x`` on ``tests`` inside ``copy``: (exit status, output, seconds)."""
+    env = {**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    t0 = time.perf_counter()
+    try:
+        res = subprocess.run(
+            cmd, cwd=copy, env=env, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired as exc:
+        out = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        return -1, out, time.perf_counter() - t0
+    return res.returncode, res.stdout + res.stderr, time.perf_counter() - t0
+
+
+def _first_failure(output: str) -> str:
+    m = re.search(r"^(?:FAILED|ERROR) (\S+)", output, flags=re.M)
+    return m.group(1) if m else ""
+
+
+def check_imports_copy(copy: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(copy)}
+    out = subprocess.run(
+        [sys.executable, "-c", "import fpt_core; print(fpt_core.__file__)"],
+        cwd=copy, env=env, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    if not Path(out).resolve().is_relative_to(copy.resolve()):
+        raise SystemExit(f"the copy imports fpt_core from {out}, not from {copy}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", action="append", default=[], help="run this mutant (repeatable)")
+    ap.add_argument("--list", action="store_true", help="list the mutants and exit")
+    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per test run")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the unmutated run")
+    args = ap.parse_args(argv)
+    names = [m.name for m in MUTANTS]
+    if len(set(names)) != len(names):
+        raise SystemExit("mutant names must be unique")
+    unknown = sorted(set(args.only) - set(names))
+    if unknown:
+        raise SystemExit(f"--only {unknown} unknown; known: {names}")
+    chosen = [m for m in MUTANTS if not args.only or m.name in args.only]
+    if args.list:
+        for m in chosen:
+            print(f"{m.name:48s} {m.path:24s} {' '.join(m.tests)}")
+        return 0
+    for m in chosen:  # every mutant must apply exactly once, before anything runs
+        n = (ROOT / m.path).read_text().count(m.old)
+        if n != 1:
+            raise SystemExit(f"mutant {m.name}: its text occurs {n} times in {m.path} (need 1)")
+
+    with tempfile.TemporaryDirectory(prefix="fpt-mutants-") as tmp:
+        copy = copy_project(Path(tmp) / "repo")
+        check_imports_copy(copy)
+        if not args.no_baseline:
+            tests = tuple(dict.fromkeys(t for m in chosen for t in m.tests))
+            rc, out, secs = run_tests(copy, tests, args.timeout * 2)
+            print(f"baseline (unmutated): exit {rc} in {secs:.0f} s", flush=True)
+            if rc != 0:
+                print(out[-4000:])
+                raise SystemExit("the unmutated tests fail: fix them before judging mutants")
+        survived = []
+        for i, m in enumerate(chosen, 1):
+            target = copy / m.path
+            original = target.read_text()
+            target.write_text(original.replace(m.old, m.new))
+            try:
+                rc, out, secs = run_tests(copy, m.tests, args.timeout)
+            finally:
+                target.write_text(original)
+            if rc == 0:
+                verdict, detail = "SURVIVED", ""
+                survived.append(m.name)
+            elif rc in (1, 2):  # a failing test, or an error while collecting / in a fixture
+                verdict, detail = "caught", _first_failure(out)
+            elif rc == -1:
+                verdict, detail = "caught", "timeout"
+            else:
+                print(out[-3000:])
+                raise SystemExit(f"mutant {m.name}: pytest exit status {rc} (not a test result)")
+            print(f"[{i}/{len(chosen)}] {verdict:8s} {m.name} ({secs:.0f} s) {detail}", flush=True)
+    if survived:
+        print("survivors: " + ", ".join(survived))
+    print(f"mutants: {len(survived)} survived of {len(chosen)}")
+    return 1 if survived else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
