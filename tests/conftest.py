@@ -1,3 +1,4 @@
+import os
 import shutil
 import subprocess
 import sys
@@ -7,6 +8,49 @@ import pytest
 
 from fpt_core.data import load_dataset
 from fpt_core.device import small_tensor_threads
+
+
+def _skips_fail() -> bool:
+    """Under CI (env ``CI`` set and non-empty) a skipped test is a failure: a dependency that is
+    missing or broken on the CI machine must not pass unnoticed as a skip."""
+    return bool(os.environ.get("CI"))
+
+
+def _skip_reason(report) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # (path, lineno, reason)
+        path, lineno, reason = longrepr
+        return f"{reason} ({path}:{lineno})" if lineno is not None else f"{reason} ({path})"
+    return str(longrepr)
+
+
+def _fail_skip(report) -> None:
+    report.outcome = "failed"
+    report.longrepr = (
+        f"skipped under CI={os.environ.get('CI')!r} (a skip is a failure in CI): "
+        f"{_skip_reason(report)}"
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI, a test skipped in setup (skip marks, skipping fixtures), in its body
+    (``pytest.skip``, ``pytest.importorskip``) or in teardown is reported as failed, with the
+    reason of the skip. An expected failure (``xfail``) stays what it is."""
+    report = yield
+    if _skips_fail() and report.skipped and not hasattr(report, "wasxfail"):
+        _fail_skip(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    """Under CI, a module skipped while it is collected (``pytest.importorskip`` or
+    ``pytest.skip(..., allow_module_level=True)`` at module level) is a collection error."""
+    report = yield
+    if _skips_fail() and report.skipped:
+        _fail_skip(report)
+    return report
 
 
 @pytest.fixture

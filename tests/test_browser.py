@@ -2,18 +2,21 @@
 container is drawn by vega-embed itself (the container gets vega-embed's class and a Vega
 ``svg.marks``/``canvas.marks``, and the static fallback image is gone), no JavaScript error is
 logged, no request leaves localhost. With JavaScript off, the static fallback of every chart is
-shown instead. A screenshot of every page is saved next to the built HTML."""
+shown instead. A screenshot of every page is saved next to the built HTML.
+
+Without Chromium on ``PATH`` both browser tests skip, before the book is built; under CI (env
+``CI`` set, as ``.ci/run`` does) that skip is a failure (``tests/conftest.py``; checked in
+``tests/test_ci.py``)."""
 
 import functools
 import http.server
-import os
 import shutil
 import threading
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import sync_playwright
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -31,6 +34,20 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@pytest.fixture(scope="session")
+def chromium():
+    """Path of Debian's Chromium; skips (a failure under CI) if it is not on ``PATH``.
+
+    Session-scoped and requested before ``server``, so that it is set up before ``tiny_book``
+    (pytest sets up fixtures of a wider scope first): a missing browser is reported at once,
+    not after the book is built.
+    """
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.skip("chromium is not on PATH: apt-get install chromium (.ci/run does, as root)")
+    return path
+
+
 @pytest.fixture(scope="module")
 def server(tiny_book):
     html = tiny_book / "_build" / "html"
@@ -42,12 +59,7 @@ def server(tiny_book):
     httpd.shutdown()
 
 
-def test_every_page_renders_offline_in_chromium(server):
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (the CI setup installs Debian's chromium)")
-        pytest.skip("chromium not installed: apt-get install chromium chromium-driver")
-    playwright = pytest.importorskip("playwright.sync_api")
+def test_every_page_renders_offline_in_chromium(chromium, server):
     html, base = server
     shots = html.parent / "screenshots"
     shots.mkdir(exist_ok=True)
@@ -58,8 +70,8 @@ def test_every_page_renders_offline_in_chromium(server):
     )
     problems: list[str] = []
     n_charts = 0
-    with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=FLAGS)
         for rel in pages:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
             errors: list[str] = []
@@ -97,13 +109,10 @@ def test_every_page_renders_offline_in_chromium(server):
     assert n_charts >= 4, f"only {n_charts} charts found"
 
 
-def test_static_fallback_is_shown_without_javascript(server):
-    if CHROMIUM is None:
-        pytest.skip("chromium not installed")
-    playwright = pytest.importorskip("playwright.sync_api")
+def test_static_fallback_is_shown_without_javascript(chromium, server):
     html, base = server
-    with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=FLAGS)
         context = browser.new_context(
             java_script_enabled=False, viewport={"width": 1200, "height": 900}
         )
