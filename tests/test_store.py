@@ -1,8 +1,8 @@
 import json
 import os
-import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 
@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from fpt_core.config import TrainConfig
+from fpt_core.device import small_tensor_threads
 from fpt_core.engine import ENGINE_VERSION
 from fpt_core.runner import run_ensemble
 from fpt_core.store import Store, atomic_write_text, frame, run_key, to_matrix
@@ -106,29 +107,77 @@ def test_to_matrix_pads_runs_that_stopped_early_with_nan():
 
 
 def test_killed_run_resumes_without_retraining_or_reading_partial_files(tmp_path):
-    store_dir = tmp_path / "store"
-    script = textwrap.dedent(f"""
-        from fpt_core.config import TrainConfig
-        from fpt_core.runner import run_ensemble
-        cfg = TrainConfig(model_kwargs={{"hidden": [64, 64]}}, epochs=12, num_samples=2000)
-        run_ensemble(cfg, 12, store={str(store_dir)!r}, chunk_size=2, device="cpu", progress=False)
-    """)
-    proc = subprocess.Popen([sys.executable, "-c", script])
-    store = Store(store_dir)
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and len(store.keys()) < 2:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    done = store.keys()
-    assert 2 <= len(done) < 12, "the subprocess should be killed mid-way"
-    stamps = {k: store.path(k).stat().st_mtime_ns for k in done}
-    for k in done:  # every file on disk is complete JSON
-        json.loads(store.path(k).read_text())
+    """A run killed while it trains its third chunk (of six) keeps exactly its first two chunks;
+    the resumed run reuses them as they are, ignores the temporary file of a write the kill cut
+    short and trains only the rest; every run equals the same run trained without interruption.
 
-    cfg = TrainConfig(model_kwargs={"hidden": [64, 64]}, epochs=12, num_samples=2000)
-    res = run_ensemble(cfg, 12, store=store_dir, chunk_size=6, device="cpu", progress=False)
-    assert res.n_reused == len(done) and res.n_trained == 12 - len(done)
+    The subprocess trains with a hook that changes nothing until the third chunk has started,
+    i.e. the first two are saved: then it creates ``ready`` and blocks until it is killed."""
+    store_dir, ready = tmp_path / "store", tmp_path / "ready"
+    script = textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+
+        from fpt_core.config import TrainConfig
+        from fpt_core.device import small_tensor_threads
+        from fpt_core.runner import run_ensemble
+
+        def stop_in_third_chunk(state):
+            if min(state.seeds) >= 4:  # chunks of 2: seeds 0-3 are done and saved
+                Path({str(ready)!r}).touch()
+                while True:  # until SIGKILL
+                    time.sleep(1)
+
+        cfg = TrainConfig(**{TINY!r})
+        with small_tensor_threads():
+            run_ensemble(cfg, 12, store={str(store_dir)!r}, chunk_size=2, device="cpu",
+                         hooks=[stop_in_third_chunk], progress=False)
+        raise SystemExit("the hook never blocked")
+    """)
+    log = tmp_path / "subprocess.log"
+    with open(log, "w") as fh:
+        proc = subprocess.Popen([sys.executable, "-c", script], stdout=fh, stderr=fh)
+    try:
+        deadline = time.monotonic() + 300  # only a safety net against a hung subprocess
+        while not ready.exists():
+            assert proc.poll() is None, f"the subprocess ended early: {log.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, "the subprocess never reached its third chunk"
+            time.sleep(0.05)
+    finally:
+        proc.kill()
+        proc.wait()
+
+    cfg = TrainConfig(**TINY)
+    keys = [run_key(cfg.to_dict(), s, ENGINE_VERSION) for s in range(12)]
+    store = Store(store_dir)
+    done = store.keys()
+    assert done == sorted(keys[:4]), "exactly the first two chunks are stored, under their keys"
+    stamps = {k: store.path(k).stat().st_mtime_ns for k in done}
+    saved = {k: json.loads(store.path(k).read_text()) for k in done}  # complete JSON
+    # what a kill inside atomic_write_text leaves: a temporary file, half written
+    store.path(keys[4]).parent.mkdir(parents=True, exist_ok=True)
+    fd, _ = tempfile.mkstemp(
+        dir=store.path(keys[4]).parent, prefix=f".{keys[4]}.json.", suffix=".tmp"
+    )
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(saved[keys[0]])[:100])
+    assert store.keys() == done and not store.has(keys[4])
+
+    with small_tensor_threads():
+        res = run_ensemble(cfg, 12, store=store_dir, chunk_size=6, device="cpu", progress=False)
+        ref = run_ensemble(cfg, 12, store=None, chunk_size=2, device="cpu", progress=False)
+    assert (res.n_reused, res.n_trained) == (4, 8)
     assert {k: store.path(k).stat().st_mtime_ns for k in done} == stamps  # not retrained
-    assert len(store.keys()) == 12
-    assert all(len(r["trajectory"]["test_acc"]) == 13 for r in res.records)
+    assert store.keys() == sorted(keys)
+    assert [r["key"] for r in res.records] == keys == [r["key"] for r in ref.records]
+    for rec, r in zip(res.records, ref.records, strict=True):
+        assert (rec["seed"], rec["status"], rec["events"]) == (r["seed"], r["status"], r["events"])
+        assert rec["config"] == r["config"] and len(rec["trajectory"]["test_acc"]) == 3
+        if rec["key"] in saved:  # reused as saved; trained like the reference (chunks of 2)
+            assert rec == saved[rec["key"]]
+            for f, v in r["trajectory"].items():
+                np.testing.assert_array_equal(rec["trajectory"][f], v, err_msg=f)
+        else:  # trained on resumption, in chunks of 6
+            for f, v in r["trajectory"].items():
+                np.testing.assert_allclose(rec["trajectory"][f], v, rtol=1e-5, err_msg=f)
+    assert json.loads(store.path(keys[4]).read_text())["seed"] == 4  # the full record
