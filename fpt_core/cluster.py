@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -176,9 +177,15 @@ def train_task(
     }
 
 
-def _task_key(chunk: Sequence[tuple[int, str]]) -> str:
-    digest = hashlib.sha256(",".join(k for _, k in chunk).encode()).hexdigest()[:24]
-    return f"fpt-train-{digest}"
+def _task_key(chunk: Sequence[tuple[int, str]], root: str, submission: str) -> str:
+    """A task name unique to this chunk, store and call of :func:`train_on_cluster`.
+
+    Dask treats a key it still knows as the same task: a finished future of an earlier call (a
+    client forgets it only after its event loop has run) or a task of another client would be
+    returned instead of training, and its runs may be in another store or since deleted.
+    """
+    text = "\n".join([root, submission, *(k for _, k in chunk)])
+    return f"fpt-train-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
 
 
 def train_on_cluster(
@@ -240,6 +247,7 @@ def train_on_cluster(
     root = os.path.abspath(os.fspath(store.root))
     droot = None if data_root is None else os.path.abspath(os.fspath(data_root))
     dev = None if device is None else str(device)
+    submission = uuid.uuid4().hex  # a name, not a random input: the runs do not depend on it
     futures = [
         client.submit(
             train_task,
@@ -250,7 +258,7 @@ def train_on_cluster(
             droot,
             bool(download),
             list(hooks),
-            key=_task_key(chunk),
+            key=_task_key(chunk, root, submission),
             retries=retries,
         )
         for chunk in chunks

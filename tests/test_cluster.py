@@ -2,26 +2,26 @@
 
 import ast
 import os
+import select
 import signal
 import sys
 import threading
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import cloudpickle
+import dask
+import distributed
 import numpy as np
 import pytest
 
-distributed = pytest.importorskip("distributed")
-cloudpickle = pytest.importorskip("cloudpickle")
-
-from fpt_core import cluster as fpt_cluster  # noqa: E402
-from fpt_core.config import TrainConfig  # noqa: E402
-from fpt_core.device import small_tensor_threads  # noqa: E402
-from fpt_core.engine import ENGINE_VERSION  # noqa: E402
-from fpt_core.runner import run_ensemble  # noqa: E402
-from fpt_core.store import Store, run_key  # noqa: E402
+from fpt_core import cluster as fpt_cluster
+from fpt_core.config import TrainConfig
+from fpt_core.device import small_tensor_threads
+from fpt_core.engine import ENGINE_VERSION
+from fpt_core.runner import run_ensemble
+from fpt_core.store import Store, run_key
 
 # the workers cannot import this test module: send its hook class by value
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -35,18 +35,32 @@ RUN = dict(chunk_size=CHUNK, device="cpu", progress=False)
 
 
 class Marker:
-    """Hook that changes nothing: one file per call named ``pid_seeds_step_nonce``; may sleep."""
+    """Hook that changes nothing: one file per call named ``pid_seeds_step_n`` (``n`` counts the
+    calls with the same pid, seeds and step, e.g. a retried task on the same worker).
 
-    def __init__(self, folder, sleep=0.0):
+    With ``block_step`` and ``release``: after marking step ``block_step`` it waits until the
+    file ``release`` exists (at once if it already does), so that a test can kill the worker
+    while the task is there, mid-chunk.
+    """
+
+    def __init__(self, folder, block_step=None, release=None):
         self.folder = str(folder)
-        self.sleep = sleep
+        self.block_step = block_step
+        self.release = None if release is None else str(release)
 
     def __call__(self, state):
         seeds = "-".join(str(s) for s in state.seeds)
-        name = f"{os.getpid()}_{seeds}_{state.step}_{uuid.uuid4().hex[:8]}"
-        Path(self.folder, name).touch()
-        if self.sleep:
-            time.sleep(self.sleep)
+        prefix = f"{os.getpid()}_{seeds}_{state.step}_"
+        n = 0
+        while True:  # O_EXCL: a name is never reused, whatever runs at the same time
+            try:
+                os.close(os.open(Path(self.folder, f"{prefix}{n}"), os.O_CREAT | os.O_EXCL))
+                break
+            except FileExistsError:
+                n += 1
+        if state.step == self.block_step:
+            while not os.path.exists(self.release):
+                time.sleep(0.01)
 
 
 def marks(folder):
@@ -88,17 +102,26 @@ def assert_same_records(records, reference, since):
 
 
 @pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    )
-    cl = distributed.Client(cluster, set_as_default=False)  # as in a notebook: no default client
-    yield cl
-    for c in fpt_cluster._CLIENTS.values():
-        c.close()
-    fpt_cluster._CLIENTS.clear()
-    cl.close()
-    cluster.close()
+def cluster_client():
+    # A killed worker is restarted by its nanny; LocalCluster closes that nanny for good if the
+    # new worker has not registered within `lost-worker-timeout` (15 s), which a loaded machine
+    # can exceed. Wait for the restart instead, so that the cluster keeps its two workers.
+    with dask.config.set({"distributed.deploy.lost-worker-timeout": "1h"}):
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        cl = distributed.Client(cluster, set_as_default=False)  # as in a notebook: no default
+        yield cl
+        for c in fpt_cluster._CLIENTS.values():
+            c.close()
+        fpt_cluster._CLIENTS.clear()
+        cl.close()
+        cluster.close()
+
+
+@pytest.fixture
+def client(cluster_client):
+    return cluster_client
 
 
 @pytest.fixture(scope="module")
@@ -185,6 +208,20 @@ def test_resubmission_trains_only_what_is_missing(client, tmp_path, monkeypatch)
     assert_store_holds_each_run_once(tmp_path / "s")
 
 
+def test_back_to_back_calls_never_reuse_an_earlier_task(client, tmp_path):
+    """The same runs into two stores, and into one store again after its runs were deleted, in
+    immediate succession: each call trains its own tasks (Dask would hand back a finished task of
+    an earlier call if the task name were the same, whose runs are elsewhere or gone)."""
+    for i in range(3):
+        store = Store(tmp_path / f"s{i}")
+        res = run_ensemble(CFG, SEEDS[:4], store=store, client=client, **RUN)
+        assert (res.n_trained, store.keys()) == (4, sorted(KEYS[:4]))
+        for k in KEYS[:4]:
+            store.path(k).unlink()
+        res = run_ensemble(CFG, SEEDS[:4], store=store, client=client, **RUN)
+        assert (res.n_trained, store.keys()) == (4, sorted(KEYS[:4]))
+
+
 def test_perturbation_protocol_is_built_on_the_worker(client, tmp_path):
     spec = {"kind": "shrink_perturb", "lam": 0.4, "sigma": 0.1, "tau": 1}
     cfg = TrainConfig(**{**CFG.to_dict(), "perturbation": spec})
@@ -198,14 +235,37 @@ def test_perturbation_protocol_is_built_on_the_worker(client, tmp_path):
         np.testing.assert_array_equal(rec["trajectory"]["test_loss"], r["trajectory"]["test_loss"])
 
 
+def wait_for(predicate, what, timeout=120.0):
+    """Wait until ``predicate()`` is truthy and return it; the timeout is only a safety net
+    against a hung worker (every wait here ends on an event the test itself causes)."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+    return value
+
+
+def kill_and_wait(pid, timeout=60.0):
+    """SIGKILL ``pid`` and return once it has exited (a pidfd becomes readable then)."""
+    fd = os.pidfd_open(pid)
+    try:
+        signal.pidfd_send_signal(fd, signal.SIGKILL)
+        ready, _, _ = select.select([fd], [], [], timeout)
+        assert ready, f"worker {pid} still alive {timeout} s after SIGKILL"
+    finally:
+        os.close(fd)
+
+
 def test_killed_worker_runs_are_retried(client, reference, tmp_path):
     since = datetime.now(timezone.utc).replace(microsecond=0)
     (tmp_path / "marks").mkdir()
+    release = tmp_path / "release"
     out = {}
 
     def submit():
         try:
-            hook = Marker(tmp_path / "marks", sleep=0.3)  # ≥ 0.9 s per task
+            # each task stops after its first epoch (step 4 of 12) until `release` exists
+            hook = Marker(tmp_path / "marks", block_step=4, release=release)
             out["res"] = run_ensemble(
                 CFG, SEEDS, store=tmp_path / "s", hooks=[hook], client=client, **RUN
             )
@@ -214,17 +274,16 @@ def test_killed_worker_runs_are_retried(client, reference, tmp_path):
 
     thread = threading.Thread(target=submit)
     thread.start()
-    deadline = time.monotonic() + 60
-    victim = None
-    while victim is None and time.monotonic() < deadline:
-        # a worker past the first of its three epochs is in the middle of a chunk
-        started = [(pid, seeds) for pid, seeds, step in marks(tmp_path / "marks") if step == 4]
-        victim = started[0] if started else None
-        time.sleep(0.01)
-    assert victim is not None, "no task started"
-    pid, victim_seeds = victim
-    assert pid in worker_pids(client) and pid != os.getpid()
-    os.kill(pid, signal.SIGKILL)
+    try:
+        # a task that marked step 4 is blocked there, mid-chunk, until the release file exists
+        pid, victim_seeds, _ = wait_for(
+            lambda: next((m for m in marks(tmp_path / "marks") if m[2] == 4), None),
+            "a task to reach step 4",
+        )
+        assert pid in worker_pids(client) and pid != os.getpid()
+        kill_and_wait(pid)  # dead before anything is released: it cannot finish its chunk
+    finally:
+        release.touch()  # the other tasks (and the retried one) run through
     thread.join(timeout=120)
     assert not thread.is_alive()
     if "err" in out:
