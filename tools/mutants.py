@@ -356,6 +356,13 @@ MUTANTS: tuple[Mutant, ...] = (
         "have = set()",
         ("tests/test_store.py",),
     ),
+    M(
+        "cluster-task-name-ignores-store-and-call",
+        "fpt_core/cluster.py",
+        'text = "\\n".join([root, submission, *(k for _, k in chunk)])',
+        'text = "\\n".join(k for _, k in chunk)',
+        ("tests/test_cluster.py",),
+    ),
     # -- the notebooks' pipelines end to end (each run executes the tiny book: ~2 minutes)
     M(
         "notebook-06-tempbalance-factors-not-applied",
