@@ -6,16 +6,22 @@ runs' values are statistically indistinguishable from those at a late reference 
 Meir, Keidar, Reuveni & Hirshberg (arXiv:2502.04121) the test is the two-sample
 Kolmogorov–Smirnov test :func:`scipy.stats.ks_2samp`,
 :math:`D_t = \sup_x |F_t(x) - F_\mathrm{ref}(x)|`, and the relaxation time is the first time after which every p-value stays above ``alpha``.
+
+A KS test weighs the whole distribution; a first passage to a target above the plateau depends
+on its upper tail only, which can keep drifting while KS finds nothing.
+:func:`tail_stationarity` tests that tail directly: whether the share of time each run spends at
+or above a level changes between the early and the late part of a window.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
-__all__ = ["KSRelaxation", "ks_relaxation", "ks_grid"]
+__all__ = ["KSRelaxation", "ks_relaxation", "ks_grid", "TailStationarity", "tail_stationarity"]
 
 
 @dataclass(frozen=True)
@@ -128,3 +134,115 @@ def ks_grid(sample: np.ndarray, cdf: np.ndarray, grid: np.ndarray) -> tuple[floa
     emp = np.searchsorted(np.sort(sample), grid, side="right") / sample.size
     d = float(np.max(np.abs(emp - cdf)))
     return d, float(stats.kstwo.sf(d, sample.size))
+
+
+@dataclass(frozen=True)
+class TailStationarity:
+    """Result of :func:`tail_stationarity`.
+
+    ``windows`` (``(n_windows, 2)``: first and last time of each window), ``share`` and
+    ``share_se`` (per window: mean over runs of the fraction of the window's evaluations with a
+    value ≥ ``level``, and its standard error over runs), ``difference`` and ``difference_se``
+    (mean over runs of late − early share, late/early = second/first half of the windows),
+    ``pvalue`` (Wilcoxon signed-rank test of the per-run differences; 1 when every difference is
+    0), ``n`` (runs with a value in both halves).
+    """
+
+    level: float
+    windows: np.ndarray
+    share: np.ndarray
+    share_se: np.ndarray
+    difference: float
+    difference_se: float
+    pvalue: float
+    alpha: float
+    n: int
+
+    @property
+    def stationary(self) -> bool:
+        """No change of the tail share detected at level ``alpha``."""
+        return bool(self.pvalue >= self.alpha)
+
+
+def tail_stationarity(
+    values: np.ndarray,
+    times: np.ndarray | None = None,
+    *,
+    level: float,
+    start: float,
+    n_windows: int = 4,
+    alpha: float = 0.05,
+) -> TailStationarity:
+    r"""Is the upper tail P(value ≥ ``level``) stationary from ``start`` on?
+
+    The evaluations at times ≥ ``start`` are cut into ``n_windows`` consecutive windows of
+    (almost) equal size. Run ``i`` spends the fraction :math:`f_{iw}` of window ``w``'s
+    evaluations at or above ``level`` (``NaN`` entries are not counted). In a stationary state
+    :math:`E f_{iw}` is the same for every window. Runs are independent, so the per-run
+    difference :math:`d_i = \bar f_{i,\mathrm{late}} - \bar f_{i,\mathrm{early}}` (second half
+    of the windows minus first half; the middle window is left out when ``n_windows`` is odd) has
+    median 0, which the Wilcoxon signed-rank test checks (:func:`scipy.stats.wilcoxon`, zero
+    differences dropped). Correlation in time within a run does not bias the test: each run
+    contributes one number.
+
+    Parameters
+    ----------
+    values : array (runs, evaluations)
+        E.g. test accuracy per run and evaluation.
+    times : array (evaluations,), optional
+        Evaluation times, default ``1, 2, …``.
+    level : float
+        The tail threshold, e.g. the first-passage target or a high plateau quantile.
+    start : float
+        First time of the tested range (e.g. the KS relaxation time).
+    n_windows : int
+        Number of windows, ≥ 2, at most the number of evaluations at or after ``start``.
+    alpha : float in (0, 1)
+        Significance level of :attr:`TailStationarity.stationary`.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 2 or values.shape[0] < 2:
+        raise ValueError(
+            f"values must be a (runs ≥ 2, evaluations) array, got shape {values.shape}"
+        )
+    n_eval = values.shape[1]
+    times = np.arange(1, n_eval + 1, dtype=float) if times is None else np.asarray(times, float)
+    if times.shape != (n_eval,):
+        raise ValueError(f"times has shape {times.shape}, expected ({n_eval},)")
+    if not np.isfinite(level):
+        raise ValueError(f"level={level} must be a finite number")
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha={alpha} must lie in (0, 1)")
+    cols = np.flatnonzero(times >= start)
+    if not isinstance(n_windows, (int, np.integer)) or not 2 <= n_windows <= cols.size:
+        raise ValueError(
+            f"n_windows={n_windows!r} must be an integer in [2, {cols.size}] (the evaluations "
+            f"at or after start={start})"
+        )
+    parts = np.array_split(cols, int(n_windows))
+    finite = np.isfinite(values)
+    with np.errstate(invalid="ignore"):
+        above = (values >= level) & finite
+    counts = np.stack([finite[:, p].sum(1) for p in parts], 1).astype(float)
+    frac = np.stack([above[:, p].sum(1) for p in parts], 1) / np.where(counts > 0, counts, np.nan)
+    half = n_windows // 2
+    with warnings.catch_warnings():  # a run without values in a half: NaN, dropped below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        early = np.nanmean(frac[:, :half], 1)
+        late = np.nanmean(frac[:, n_windows - half :], 1)
+    d = (late - early)[np.isfinite(late - early)]
+    if d.size < 2:
+        raise ValueError("fewer than two runs have values in both halves of the windows")
+    pvalue = 1.0 if not np.any(d) else float(stats.wilcoxon(d).pvalue)
+    n_w = np.isfinite(frac).sum(0)
+    return TailStationarity(
+        level=float(level),
+        windows=np.array([[times[p[0]], times[p[-1]]] for p in parts]),
+        share=np.nanmean(frac, 0),
+        share_se=np.nanstd(frac, 0, ddof=1) / np.sqrt(n_w),
+        difference=float(d.mean()),
+        difference_se=float(d.std(ddof=1) / np.sqrt(d.size)),
+        pvalue=pvalue,
+        alpha=float(alpha),
+        n=int(d.size),
+    )

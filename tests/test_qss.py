@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fpt_core.qss import ks_relaxation
+from fpt_core.qss import ks_relaxation, tail_stationarity
 
 
 def _relaxing_ensemble(rng, n_runs=400, n_eval=40, t_star=15):
@@ -75,3 +75,63 @@ def test_ks_grid_on_a_discrete_law():
     assert p_wrong < 1e-6
     with pytest.raises(ValueError, match="cdf"):
         ks_grid(np.ones(3), np.array([0.5, 1.5]), np.array([1.0, 2.0]))
+
+
+def _ar1_runs(rng, n_runs, n_eval, drift=0.0, rho=0.8):
+    """Stationary AR(1) per run (unit variance, started from its stationary law) plus a linear
+    drift of the mean from 0 to ``drift`` over the evaluations."""
+    x = np.empty((n_runs, n_eval))
+    x[:, 0] = rng.standard_normal(n_runs)
+    for k in range(1, n_eval):
+        x[:, k] = rho * x[:, k - 1] + np.sqrt(1 - rho**2) * rng.standard_normal(n_runs)
+    return x + drift * np.linspace(0.0, 1.0, n_eval)
+
+
+def test_tail_stationarity_by_hand():
+    acc = np.array(
+        [
+            [0.1, 0.9, 0.9, 0.1, 0.9, 0.9],  # windows (t 2–3, 4–5, 6): 1, 1/2, 1
+            [0.1, 0.1, 0.1, 0.9, 0.9, np.nan],  # 0, 1, no value (NaN)
+            [0.1, 0.1, 0.9, 0.9, 0.9, 0.9],  # 1/2, 1, 1
+        ]
+    )
+    t = np.arange(1.0, 7.0)
+    res = tail_stationarity(acc, t, level=0.5, start=2, n_windows=3)
+    np.testing.assert_array_equal(res.windows, [[2, 3], [4, 5], [6, 6]])
+    np.testing.assert_allclose(res.share, [0.5, 5 / 6, 1.0])
+    # odd n_windows: early = window 1, late = window 3; run 2 has no late value and is dropped
+    assert res.n == 2 and res.difference == pytest.approx((0.0 + 0.5) / 2)
+    even = tail_stationarity(acc[[0, 2]], t, level=0.5, start=2, n_windows=2)
+    # windows t 2–4 and 5–6: run 0 2/3 → 1, run 2 2/3 → 1
+    assert even.difference == pytest.approx(1 / 3) and even.n == 2
+
+
+def test_tail_stationarity_false_alarm_rate_and_power():
+    rng = np.random.default_rng(1)
+    level = stats.norm.ppf(0.8)  # the upper 20 % tail
+    pvals = []
+    for _ in range(200):
+        res = tail_stationarity(_ar1_runs(rng, 100, 40), level=level, start=1)
+        pvals.append(res.pvalue)
+    rejected = np.mean(np.array(pvals) < 0.05)
+    assert 0.01 <= rejected <= 0.10  # ≈ 0.05 under the null (binomial SE 0.015)
+    res = tail_stationarity(_ar1_runs(rng, 2000, 40), level=level, start=1, n_windows=4)
+    np.testing.assert_allclose(res.share, 0.2, atol=4 * res.share_se.max())
+    # a drift of the mean by 0.6 SD over the range moves the tail share by ≈ 0.08 between the
+    # halves, against a per-run SD of the difference ≈ 0.4: detected with 400 runs
+    drifting = tail_stationarity(_ar1_runs(rng, 400, 40, drift=0.6), level=level, start=1)
+    assert drifting.pvalue < 1e-3 and drifting.difference > 0 and not drifting.stationary
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"level": float("nan"), "start": 1}, "level"),
+        ({"level": 0.5, "start": 100}, "n_windows"),
+        ({"level": 0.5, "start": 1, "n_windows": 1}, "n_windows"),
+        ({"level": 0.5, "start": 1, "alpha": 0.0}, "alpha"),
+    ],
+)
+def test_tail_stationarity_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        tail_stationarity(np.zeros((3, 10)), **kwargs)
