@@ -7,7 +7,7 @@ the copy so that the copy's ``fpt_core`` is imported, notebook kernels included)
 *caught* when those tests fail, *survives* when they pass. The unmutated copy is run first: its
 tests must pass, or nothing is concluded.
 
-    python tools/mutants.py              # every mutant (about 15 minutes on 2 cores)
+    python tools/mutants.py              # every mutant (about 10 minutes on 2 cores)
     python tools/mutants.py --list       # names and the tests each runs
     python tools/mutants.py --only hazard-rate-not-per-unit-time --only moment-errors-kl-swapped
 
@@ -211,6 +211,13 @@ MUTANTS: tuple[Mutant, ...] = (
         "fpt_core/qss.py",
         "ref_vals = values[:, ref][np.isfinite(values[:, ref])]",
         "ref_vals = values[:, ref - 1][np.isfinite(values[:, ref - 1])]",
+        ("tests/test_qss.py",),
+    ),
+    M(
+        "tail-stationarity-late-half-includes-the-middle-window",
+        "fpt_core/qss.py",
+        "late = np.nanmean(frac[:, n_windows - half :], 1)",
+        "late = np.nanmean(frac[:, half:], 1)",
         ("tests/test_qss.py",),
     ),
     M(
