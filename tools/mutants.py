@@ -207,6 +207,20 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_fpt.py",),
     ),
     M(
+        "logrank-at-risk-excludes-runs-at-the-event-time",
+        "fpt_core/logrank.py",
+        "(s.times[:, None] >= event_times)",
+        "(s.times[:, None] > event_times)",
+        ("tests/test_logrank.py",),
+    ),
+    M(
+        "logrank-without-tie-correction",
+        "fpt_core/logrank.py",
+        "    w = d_tot * tie\n",
+        "    w = d_tot\n",
+        ("tests/test_logrank.py",),
+    ),
+    M(
         "qss-reference-column-off-by-one",
         "fpt_core/qss.py",
         "ref_vals = values[:, ref][np.isfinite(values[:, ref])]",
