@@ -151,6 +151,10 @@ class MeanFPT:
 
     ``estimable`` is False when the Kaplan–Meier curve does not reach 0 by the horizon: ``mean``
     is then the restricted mean ∫_0^horizon S(t) dt, a lower bound, and ``std``/``cv`` are NaN.
+    ``cv_lower_bound`` is the CV of min(T, horizon), which no law of the censored runs' times
+    beyond the horizon can undercut (it equals ``cv`` when estimable), with the lower end of its
+    bootstrap CI ``cv_lower_bound_low``: the restart criterion CV > 1 is established under
+    censoring when ``cv_lower_bound_low > 1``.
     """
 
     mean: float
@@ -161,6 +165,8 @@ class MeanFPT:
     cv: float
     cv_low: float
     cv_high: float
+    cv_lower_bound: float
+    cv_lower_bound_low: float
     horizon: float
     n: int
     n_censored: int
@@ -391,7 +397,10 @@ def mean_fpt(
     S is the Kaplan–Meier estimate and ⟨T²⟩ = ∫_0^∞ 2t S(t) dt; without censoring these are the
     sample moments (std with ddof = 0). If S does not reach 0 by the horizon the mean is not
     estimable: the restricted mean ∫_0^horizon S dt (a lower bound) is returned with
-    ``estimable=False``. The CI is a percentile bootstrap over runs (``rng``: seed or Generator).
+    ``estimable=False``. The CV of min(T, horizon) is a lower bound on the CV: with p_1, p_2
+    the moments of T restricted to T ≤ horizon = h and mass s = S(h) beyond, a tail law of mean
+    x ≥ h gives ⟨T²⟩ ≥ p_2 + s x² (Jensen), and (p_2 + s x²)/(p_1 + s x)² grows with x for
+    x ≥ p_2/p_1, and p_2/p_1 ≤ h. The CI is a percentile bootstrap over runs (``rng``: seed or Generator).
 
     References: Kaplan & Meier (1958); the CV criterion for restart is Reuveni, PRL 116, 170601
     (2016).
@@ -422,6 +431,8 @@ def mean_fpt(
         cv=float(cv) if estimable else nan,
         cv_low=float(cv_lo) if estimable else nan,
         cv_high=float(cv_hi) if estimable else nan,
+        cv_lower_bound=float(cv),
+        cv_lower_bound_low=float(cv_lo),
         horizon=fp.horizon,
         n=fp.n,
         n_censored=fp.n - fp.n_observed,

@@ -173,6 +173,26 @@ def test_mean_and_cv_of_exponential() -> None:
     assert abs(m.cv - 1.0) < 4.5 * (m.cv_high - m.cv_low) / (2 * z()), (m.cv, m.cv_low, m.cv_high)
 
 
+def test_cv_lower_bound_under_censoring_is_the_cv_of_the_restricted_time() -> None:
+    """Exponential(1) censored at h: CV[min(T, h)]² = E[min²]/E[min]² − 1 with
+    E[min] = 1 − e^{−h}, E[min²] = 2(1 − e^{−h}(1 + h)); it lies below the true CV of 1."""
+    h = 1.5
+    t = np.random.default_rng(9).exponential(1.0, size=4000)
+    m = mean_fpt(FirstPassage(np.minimum(t, h), t <= h, h), n_resamples=400, rng=10)
+    e1, e2 = 1 - np.exp(-h), 2 * (1 - np.exp(-h) * (1 + h))
+    exact = np.sqrt(e2 / e1**2 - 1)
+    assert not m.estimable and np.isnan(m.cv)
+    np.testing.assert_allclose(
+        m.cv_lower_bound, np.sqrt(np.minimum(t, h).var()) / np.minimum(t, h).mean()
+    )
+    half = m.cv_lower_bound - m.cv_lower_bound_low
+    assert abs(m.cv_lower_bound - exact) < 2.5 * half and exact < 1.0
+    assert m.cv_lower_bound_low < m.cv_lower_bound < 1.0
+    # without censoring the bound is the CV itself
+    full = mean_fpt(FirstPassage(t, np.ones(t.size, bool), t.max()), n_resamples=10, rng=0)
+    assert full.cv_lower_bound == pytest.approx(full.cv) and full.cv_lower_bound_low == full.cv_low
+
+
 def test_survivor_qss_relaxes_while_all_runs_do_not() -> None:
     """Runs sit in a stationary state (acc ~ N(0.5, 0.05)) and jump to 0.95 with hazard 0.05
     per epoch: the survivors are in QSS from the start, the whole ensemble is not."""

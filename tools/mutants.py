@@ -193,6 +193,13 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_fpt.py",),
     ),
     M(
+        "cv-lower-bound-is-the-upper-end",
+        "fpt_core/fpt.py",
+        "        cv_lower_bound_low=float(cv_lo),\n",
+        "        cv_lower_bound_low=float(cv_hi),\n",
+        ("tests/test_fpt.py",),
+    ),
+    M(
         "hazard-rate-not-per-unit-time",
         "fpt_core/fpt.py",
         "return Hazard(grid, h, h / (grid - prev), se, events, at_risk)",
