@@ -43,7 +43,9 @@ def train_solo(config: TrainConfig, seed: int, data: Data) -> dict[str, list[flo
         model.eval()
         with torch.no_grad():
             logits = model(data.prepare(data.x_test))
-            traj["test_acc"].append(float((logits.argmax(-1) == data.y_test).float().mean()))
+            traj["test_acc"].append(
+                int((logits.argmax(-1) == data.y_test).sum()) / len(data.y_test)
+            )
             traj["test_loss"].append(float(F.cross_entropy(logits, data.y_test)))
         model.train()
         traj["train_loss"].append(sum(losses) / len(losses) if losses else float("nan"))

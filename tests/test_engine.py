@@ -180,3 +180,15 @@ def test_bf16_autocast_trains_close_to_fp32():
 def test_gpu_path_options_fail_fast(kwargs, match):
     with pytest.raises(ValueError, match=match):
         TrainConfig(**kwargs)
+
+
+def test_test_accuracy_is_the_exact_fraction(mnist1d_small):
+    """k/n in float64, so that a target of 0.57 compares as "≥ 57 %" (float32's 0.57 is
+    0.5699999928 < 0.57, which would silently raise every round target by one example)."""
+    cfg = TrainConfig(model_kwargs={"hidden": [16]}, epochs=2, num_samples=500, batch_size=50)
+    n = mnist1d_small.y_test.numel()
+    for rec in train_ensemble(cfg, [0, 1, 2], mnist1d_small, progress=False):
+        for v in rec["trajectory"]["test_acc"]:
+            assert v == round(v * n) / n, v
+    solo = train_solo(cfg, 0, mnist1d_small)
+    assert all(v == round(v * n) / n for v in solo["test_acc"])

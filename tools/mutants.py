@@ -96,6 +96,13 @@ MUTANTS: tuple[Mutant, ...] = (
         "            for hook in hooks:\n                hook(state)\n",
         (ORACLES,),
     ),
+    M(
+        "engine-test-accuracy-in-float32",
+        "fpt_core/engine.py",
+        "return correct.cpu().double() / x.shape[0], total_loss / x.shape[0]",
+        "return correct / x.shape[0], total_loss / x.shape[0]",
+        ("tests/test_engine.py",),
+    ),
     # -- protocols
     M(
         "warm-restart-ignores-reset-momentum",
