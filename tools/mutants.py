@@ -255,6 +255,13 @@ MUTANTS: tuple[Mutant, ...] = (
         "    keep = perturbed.times >= tau0\n    if not keep.any():",
         ("tests/test_restart.py",),
     ),
+    M(
+        "agreement-one-sided-critical-value",
+        "fpt_core/verdicts.py",
+        "z = float(stats.norm.ppf(0.5 + confidence_level / 2))",
+        "z = float(stats.norm.ppf(confidence_level))",
+        ("tests/test_verdicts.py",),
+    ),
     # -- spectra
     M(
         "hill-alpha-counts-n-minus-one",
