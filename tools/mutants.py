@@ -262,6 +262,13 @@ MUTANTS: tuple[Mutant, ...] = (
         "z = float(stats.norm.ppf(confidence_level))",
         ("tests/test_verdicts.py",),
     ),
+    M(
+        "rmst-misses-the-jumps-after-later-perturbations",
+        "fpt_core/rmst.py",
+        'starts = [tau] if form == "single" else np.arange(tau, horizon, tau)',
+        "starts = [tau]",
+        ("tests/test_rmst.py",),
+    ),
     # -- spectra
     M(
         "hill-alpha-counts-n-minus-one",
