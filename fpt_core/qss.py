@@ -21,7 +21,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["KSRelaxation", "ks_relaxation", "ks_grid", "TailStationarity", "tail_stationarity"]
+__all__ = [
+    "KSRelaxation",
+    "ks_relaxation",
+    "RelaxationByReference",
+    "relaxation_by_reference",
+    "ks_grid",
+    "TailStationarity",
+    "tail_stationarity",
+]
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,60 @@ def ks_relaxation(
         first = 0 if bad.size == 0 else bad[-1] + 1
         t_relax = float(times[first])
     return KSRelaxation(times[:ref], stat, pval, float(times[ref]), alpha, t_relax, count)
+
+
+@dataclass(frozen=True)
+class RelaxationByReference:
+    """Result of :func:`relaxation_by_reference`: ``t_relax`` (reference time → KS relaxation
+    time, ``None`` where not reached), ``median`` of the found ones, ``spread`` (largest
+    |t_relax − median| / median; NaN if none found) and ``robust`` (every reference gives a
+    relaxation time within ±``max_spread`` of the median)."""
+
+    t_relax: dict[float, float | None]
+    median: float
+    spread: float
+    max_spread: float
+
+    @property
+    def robust(self) -> bool:
+        found = [t for t in self.t_relax.values() if t is not None]
+        return len(found) == len(self.t_relax) and self.spread <= self.max_spread
+
+    @property
+    def latest(self) -> float | None:
+        """The largest relaxation time found (``None`` if none)."""
+        found = [t for t in self.t_relax.values() if t is not None]
+        return max(found) if found else None
+
+
+def relaxation_by_reference(
+    values: np.ndarray,
+    times: np.ndarray,
+    references: np.ndarray,
+    *,
+    alpha: float = 0.05,
+    max_spread: float = 0.2,
+) -> RelaxationByReference:
+    """:func:`ks_relaxation` against each reference time (the evaluation nearest to it).
+
+    In a quasi-steady state the reference is arbitrary as long as it lies in the QSS, so the
+    relaxation time must not depend on it; one that grows with the reference signals a slow drift
+    that each test, against a reference close in time, is too weak to see.
+    """
+    times = np.asarray(times, dtype=float)
+    if not 0 < max_spread < 1:
+        raise ValueError(f"max_spread={max_spread} must lie in (0, 1)")
+    refs = np.atleast_1d(np.asarray(references, dtype=float))
+    if refs.size == 0 or not np.all(np.isfinite(refs)):
+        raise ValueError(f"references={references!r} must be one or more finite times")
+    out: dict[float, float | None] = {}
+    for r in refs:
+        j = int(np.argmin(np.abs(times - r)))
+        out[float(times[j])] = ks_relaxation(values, times, reference=j, alpha=alpha).t_relax
+    found = [t for t in out.values() if t is not None]
+    med = float(np.median(found)) if found else float("nan")
+    spread = max(abs(t - med) for t in found) / med if found else float("nan")
+    return RelaxationByReference(out, med, spread, float(max_spread))
 
 
 def ks_grid(sample: np.ndarray, cdf: np.ndarray, grid: np.ndarray) -> tuple[float, float]:

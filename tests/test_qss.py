@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fpt_core.qss import ks_relaxation, tail_stationarity
+from fpt_core.qss import ks_relaxation, relaxation_by_reference, tail_stationarity
 
 
 def _relaxing_ensemble(rng, n_runs=400, n_eval=40, t_star=15):
@@ -135,3 +135,22 @@ def test_tail_stationarity_false_alarm_rate_and_power():
 def test_tail_stationarity_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         tail_stationarity(np.zeros((3, 10)), **kwargs)
+
+
+def test_relaxation_by_reference_stable_in_qss_and_growing_under_drift():
+    rng = np.random.default_rng(3)
+    t, acc = _relaxing_ensemble(rng, n_eval=60)
+    res = relaxation_by_reference(acc, t, [30, 45, 60], alpha=0.01)
+    for ref, t_relax in res.t_relax.items():
+        assert t_relax == ks_relaxation(acc, t, reference=int(ref) - 1, alpha=0.01).t_relax
+    assert res.robust and res.latest <= 15
+    # a mean that keeps drifting: every reference finds a "relaxation" just before itself
+    drift = 0.6 + 0.002 * np.arange(1, 61) + 0.02 * rng.standard_normal((400, 60))
+    moving = relaxation_by_reference(drift, t, [30, 45, 60], alpha=0.01)
+    found = [v for v in moving.t_relax.values() if v is not None]
+    assert not moving.robust and (len(found) < 3 or found == sorted(found))
+    if found:  # the largest deviation from the median, relative to it
+        med = np.median(found)
+        assert moving.spread == pytest.approx(max(abs(v - med) for v in found) / med)
+    with pytest.raises(ValueError, match="max_spread"):
+        relaxation_by_reference(acc, t, [30], max_spread=0.0)

@@ -249,6 +249,13 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_qss.py",),
     ),
     M(
+        "relaxation-by-reference-spread-from-the-minimum",
+        "fpt_core/qss.py",
+        'spread = max(abs(t - med) for t in found) / med if found else float("nan")',
+        'spread = max(abs(t - min(found)) for t in found) / med if found else float("nan")',
+        ("tests/test_qss.py",),
+    ),
+    M(
         "post-perturbation-keeps-runs-done-at-tau0",
         "fpt_core/restart.py",
         "    keep = perturbed.times > tau0\n    if not keep.any():",
