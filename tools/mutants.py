@@ -276,6 +276,20 @@ MUTANTS: tuple[Mutant, ...] = (
         "starts = [tau]",
         ("tests/test_rmst.py",),
     ),
+    M(
+        "single-frequency-verdict-ignores-the-premise",
+        "fpt_core/single_frequency.py",
+        "        if not self.premise:\n",
+        "        if False:\n",
+        ("tests/test_single_frequency.py",),
+    ),
+    M(
+        "single-frequency-renewal-from-the-periodic-ensemble",
+        "fpt_core/single_frequency.py",
+        "pred = predicted_restricted_mean(fp0, fp_once, tau0,",
+        "pred = predicted_restricted_mean(fp0, fps[float(tau0)], tau0,",
+        ("tests/test_single_frequency.py",),
+    ),
     # -- spectra
     M(
         "hill-alpha-counts-n-minus-one",
