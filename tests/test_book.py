@@ -15,13 +15,20 @@ def _summary(root: Path, stem: str) -> dict:
 
 def test_qss_notebook_summary(tiny_book):
     s = _summary(tiny_book, "01_qss")
-    assert s["preset"] == "tiny" and s["n_runs"] == 24 and s["epochs"] == 20
+    assert s["preset"] == "tiny" and s["n_runs"] == 24 and s["epochs"] == 30
     assert s["n_trained"] + s["n_reused"] == 24 and s["n_diverged"] == 0
     assert 0.3 < s["plateau_mean"] < 1.0 and 0 < s["plateau_sd"] < 0.2
-    assert s["qss_reached"] == (s["t_relax"] is not None)
+    assert s["ks_reached"] == (s["t_relax"] is not None)
+    # QSS: a KS relaxation, the same whatever the reference, and a stationary upper tail
+    assert s["qss_reached"] == (s["ks_reached"] and s["t_relax_robust"] and s["tail_stationary"])
+    found = [t for t in s["t_relax_by_reference"].values() if t is not None]
+    assert s["t_relax_robust"] == (
+        len(found) == len(s["t_relax_by_reference"]) and s["t_relax_spread"] <= 0.2
+    )
+    assert s["tail_stationary"] == (s["tail_pvalue"] >= s["alpha"]) and len(s["tail_share"]) == 4
     pvals = [p for p in s["ks_pvalues"].values() if p is not None]
-    assert len(pvals) == 19 and min(pvals) < 1e-6  # the early epochs are far from the plateau
-    if s["qss_reached"]:
+    assert len(pvals) == 29 and min(pvals) < 1e-6  # the early epochs are far from the plateau
+    if s["ks_reached"]:
         late = [p for t, p in s["ks_pvalues"].items() if float(t) >= s["t_relax"]]
         assert min(late) >= s["alpha"]
     assert s["provenance"]["torch"] and s["wall_time_s"] > 0
