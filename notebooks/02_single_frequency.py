@@ -393,7 +393,7 @@ sweep_rows.round(4)
 held = res[res["role"] == "held out"]
 premise_fails = [a for a, r in sweep.items() if not r.premise]
 lines_md = [
-    f"**Verdict at a* = {P['target']}: {sf.verdict}.** "
+    f"**Verdict at $a^*$ = {P['target']}: {sf.verdict}.** "
     + (
         f"Under the premise (QSS from epoch {sf.t_relax:g}, T_p independent of τ), the renewal "
         f"prediction from τ0 = {P['tau0']:g} agrees with brute force at "
@@ -415,8 +415,8 @@ lines_md = [
                 f"({'consistent' if r.recipe_consistent else 'differs'})"
                 for r in held.itertuples()) + ".",
     "Over the target sweep: "
-    + "; ".join(f"a* = {a:g}: {r.verdict}" for a, r in sweep.items())
-    + (f". The premise fails at a* = {', '.join(f'{a:g}' for a in premise_fails)}."
+    + "; ".join(f"$a^*$ = {a:g}: {r.verdict}" for a, r in sweep.items())
+    + (f". The premise fails at $a^*$ = {', '.join(f'{a:g}' for a in premise_fails)}."
        if premise_fails else "."),
 ]  # fmt: skip
 display(Markdown("\n\n".join(lines_md)))
