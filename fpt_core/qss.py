@@ -123,7 +123,7 @@ def ks_relaxation(
 class RelaxationByReference:
     """Result of :func:`relaxation_by_reference`: ``t_relax`` (reference time → KS relaxation
     time, ``None`` where not reached), ``median`` of the found ones, ``spread`` (largest
-    |t_relax − median| / median; NaN if none found) and ``robust`` (every reference gives a
+    abs(t_relax − median) / median; NaN if none found) and ``robust`` (every reference gives a
     relaxation time within ±``max_spread`` of the median)."""
 
     t_relax: dict[float, float | None]

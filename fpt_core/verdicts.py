@@ -29,7 +29,7 @@ class Agreement:
     """Result of :func:`agreement`.
 
     ``difference`` (predicted − measured), ``se`` (its standard error), ``z`` (difference / se),
-    ``consistent`` (|z| below the two-sided critical value), ``relative_error`` (difference /
+    ``consistent`` (``abs(z)`` below the two-sided critical value), ``relative_error`` (difference /
     measured) and ``resolution`` (half-width of the difference's interval / measured: the
     smallest relative error the comparison can detect).
     """
