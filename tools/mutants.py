@@ -34,7 +34,6 @@ IGNORE = shutil.ignore_patterns(
 )  # fmt: skip
 
 ORACLES = "tests/test_training_oracles.py"
-NOTEBOOKS = "tests/test_notebook_results.py"
 
 
 @dataclass(frozen=True)
@@ -439,14 +438,16 @@ MUTANTS: tuple[Mutant, ...] = (
         "fpt_core/tempbalance.py",
         "                        state.lr_scale[pname][r] = f\n",
         "                        pass\n",
-        (f"{NOTEBOOKS}::test_06_tempbalance_changes_training_and_reports_consistent_statistics",),
+        (
+            "tests/test_results_06.py::test_06_tempbalance_changes_training_and_reports_consistent_statistics",
+        ),
     ),
     M(
         "notebook-04-control-variate-sign",
         "fpt_core/linreg.py",
         '("coupled", mu + (m_g - mr_g), cov_ula + (c_g - cr_g)),',
         '("coupled", mu + (m_g - mr_g), cov_ula - (c_g - cr_g)),',
-        (f"{NOTEBOOKS}::test_04_sgworld_beats_sgld_and_matches_its_theory",),
+        ("tests/test_results_04.py::test_04_sgworld_beats_sgld_and_matches_its_theory",),
     ),
 )
 
