@@ -96,7 +96,7 @@ def claims_box(
     for r in rows:
         cells = [_cell(r[f]) for f in _FIELDS[:3]] + [_BADGE[r["verdict"]]]
         if links:
-            cells.append(f"{{doc}}`{r['page']} <{r['page']}>`" if r.get("page") else "")
+            cells.append(f"{{doc}}`{r['page']}`" if r.get("page") else "")
         lines.append("| " + " | ".join(cells) + " |")
     if not rows:
         lines.append("| | *no claims recorded* | | |" + (" |" if links else ""))

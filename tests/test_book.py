@@ -3,6 +3,7 @@ with `-W` (any Sphinx warning fails), in a copy of the sources under a temporary
 
 import json
 import re
+from html import unescape
 from pathlib import Path
 
 import nbformat
@@ -108,3 +109,37 @@ def test_every_notebook_writes_a_summary_and_shows_its_provenance(tiny_book):
         page = (html / f"{stem}.html").read_text()
         assert "Provenance of this page" in page, stem
         assert page.count("window.vegaEmbed(") >= 1, stem
+
+
+def test_each_page_opens_with_its_claims_and_the_first_page_shows_them_all(tiny_book):
+    """The box on each page is the one its summary's claims give, placed before the first code
+    output; the first page lists every notebook's claims with the same verdicts."""
+    from fpt_core.claims import VERDICTS, claims_box, read_ledger
+
+    stems = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+    ledger = read_ledger(tiny_book / "book" / "executed" / "claims.json")
+    html = tiny_book / "_build" / "html"
+    intro = unescape((html / "book" / "intro.html").read_text())
+    for stem in stems:
+        claims = _summary(tiny_book, stem)["claims"]
+        assert claims and all(c["verdict"] in VERDICTS for c in claims), stem
+        assert [r for r in ledger if r["page"] == f"/book/executed/{stem}"] == [
+            {**c, "page": f"/book/executed/{stem}"} for c in claims
+        ], stem
+        nb = nbformat.read(tiny_book / "book" / "executed" / f"{stem}.ipynb", as_version=4)
+        glued = [
+            o["data"]["application/papermill.record/text/markdown"]
+            for c in nb.cells
+            if c.cell_type == "code"
+            for o in c.get("outputs", [])
+            if o.get("metadata", {}).get("scrapbook", {}).get("name") == "claims_box"
+        ]
+        assert glued == [claims_box(claims)], stem
+        first_md = next(c.source for c in nb.cells if c.cell_type == "markdown")
+        assert "{glue:md} claims_box" in first_md, stem
+        page = unescape((html / "book" / "executed" / f"{stem}.html").read_text())
+        assert page.index("Claims tested on this page") < page.index("cell_output"), stem
+        for c in claims:
+            assert c["claim"].split(":")[0][:40] in page and c["claim"].split(":")[0][:40] in intro
+    assert len(ledger) == sum(len(_summary(tiny_book, s)["claims"]) for s in stems)
+    assert "What this build found" in intro and intro.count("<tr") >= len(ledger) + 1

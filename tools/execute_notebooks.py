@@ -129,6 +129,22 @@ def write_timings(executed: Path) -> None:
     (executed / "bench.md").write_text("\n".join(lines) + "\n")
 
 
+def write_claims(executed: Path) -> None:
+    """The claims ledger of every executed notebook: ``claims.json`` (rows) and ``claims.md``
+    (the box the book's first page includes), from the notebooks' summaries."""
+    from fpt_core.claims import VERDICTS, claims_box, write_ledger
+
+    rows = write_ledger(executed)
+    counts = {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
+    lead = (
+        f"{len(rows)} claims tested in this build: "
+        + ", ".join(f"{n} {v}" for v, n in counts.items())
+        + "."
+    )
+    box = claims_box(rows, title="What this build found", links=True)
+    (executed / "claims.md").write_text(lead + "\n\n" + box)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--preset", default="default", choices=PRESETS)
@@ -163,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[execute] {stem} done in {timings[stem]:.1f} s", flush=True)
     print(f"[execute] total {sum(timings.values()):.1f} s for {len(stems)} notebooks", flush=True)
     write_timings(args.root / "book" / "executed")
+    write_claims(args.root / "book" / "executed")
     return 0
 
 
