@@ -74,6 +74,7 @@ def copy_sources(dest: Path) -> Path:
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy(ROOT / name, dest / name)
     shutil.copytree(ROOT / "notebooks", dest / "notebooks")
+    shutil.copytree(ROOT / "data", dest / "data")
     shutil.copytree(
         ROOT / "book", dest / "book", ignore=shutil.ignore_patterns("executed", "__pycache__")
     )
