@@ -42,6 +42,7 @@ from .config import TrainConfig
 from .data import Data
 from .grouped import grouped_forward, grouped_grads
 from .models import build_model, has_batchnorm
+from .progress import emit as emit_progress
 
 __all__ = ["ENGINE_VERSION", "EnsembleState", "Hook", "train_ensemble", "derive_seed", "init_model"]
 
@@ -361,6 +362,7 @@ def train_ensemble(
             uniform = _uniform(state)
         if state.step % spe == 0:
             bar.update(1)
+            emit_progress("epoch", epoch=state.step // spe, epochs=config.epochs, replicas=R)
     bar.close()
     wall = time.perf_counter() - t0
     return [

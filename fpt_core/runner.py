@@ -32,6 +32,7 @@ from .config import TrainConfig
 from .data import Data, load_dataset
 from .device import resolve_device
 from .engine import ENGINE_VERSION, Hook, train_ensemble
+from .progress import emit as emit_progress
 from .store import Store, frame, run_key, to_matrix
 
 __all__ = ["EnsembleResult", "run_ensemble", "cached_dataset", "train_chunk", "ensemble_hooks"]
@@ -257,6 +258,7 @@ def run_ensemble(
     dev = resolve_device(device)
     trained: dict[str, dict[str, Any]] = {}
     if missing:
+        emit_progress("ensemble", to_train=len(missing), total=len(keys))
         all_hooks = ensemble_hooks(config, hooks)
         data = cached_dataset(
             config.dataset,
@@ -279,6 +281,7 @@ def run_ensemble(
                 progress=progress,
             )
             trained.update((rec["key"], rec) for rec in records)
+            emit_progress("chunk", runs=len(chunk))
     records = [trained[k] if k in trained else store.load(k) for k in keys]  # type: ignore[union-attr]
     return EnsembleResult(
         config=config,

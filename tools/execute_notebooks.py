@@ -11,9 +11,12 @@ into ``book/executed/<stem>.ipynb``; the notebook itself writes
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -40,16 +43,44 @@ def execute(stem: str, root: Path, preset: str, params: dict, results_dir: str |
     with tempfile.TemporaryDirectory() as tmp:
         tmp_in = Path(tmp) / f"{stem}.ipynb"
         jupytext.write(nb, tmp_in)
-        pm.execute_notebook(
-            str(tmp_in),
-            str(out),
-            parameters=parameters,
-            kernel_name="python3",
-            cwd=str(root),
-            progress_bar=False,
-            log_output=False,
-        )
+        with show_progress(stem, Path(tmp) / "progress.jsonl"):
+            pm.execute_notebook(
+                str(tmp_in),
+                str(out),
+                parameters=parameters,
+                kernel_name="python3",
+                cwd=str(root),
+                progress_bar=False,
+                log_output=False,
+            )
     return time.perf_counter() - t0
+
+
+@contextlib.contextmanager
+def show_progress(stem: str, path: Path, every: float = 10.0):
+    """While the block runs, the kernel's training reports to ``path``
+    (:mod:`fpt_core.progress`); print its state every ``every`` seconds when it changed."""
+    from fpt_core.progress import ENV, Watcher
+
+    stop, watcher = threading.Event(), Watcher(path)
+
+    def loop() -> None:
+        while not stop.wait(every):
+            if watcher.poll():
+                print(f"[execute]   {stem}: {watcher.line()}", flush=True)
+
+    old, os.environ[ENV] = os.environ.get(ENV), str(path)
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        if old is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = old
 
 
 def write_timings(executed: Path) -> None:
@@ -180,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[execute] total {sum(timings.values()):.1f} s for {len(stems)} notebooks", flush=True)
     write_timings(args.root / "book" / "executed")
     write_claims(args.root / "book" / "executed")
+    print((args.root / "book" / "executed" / "timings.md").read_text(), flush=True)
     return 0
 
 
