@@ -328,14 +328,16 @@ def first_passage(
 
 
 def survival(
-    fp: FirstPassage, *, confidence_level: float = 0.95, method: str = "linear"
+    fp: FirstPassage, *, confidence_level: float = 0.95, method: str = "log-log"
 ) -> Survival:
     """Kaplan–Meier estimate of S(t) = P(T > t) with a pointwise confidence band.
 
     S(t) = Π_{t_j ≤ t} (1 − d_j / n_j), with d_j first passages at t_j and n_j runs at risk
     (T ≥ t_j); Greenwood's variance gives the band. Computed by :func:`scipy.stats.ecdf` on
-    :class:`scipy.stats.CensoredData`; ``method`` ("linear" or "log-log") is passed to its
-    ``confidence_interval``. Without censoring S is the empirical survival function.
+    :class:`scipy.stats.CensoredData`; ``method`` is passed to its ``confidence_interval``:
+    "log-log" (default; Kalbfleisch & Prentice 2002, the band stays inside (0, 1) and keeps its
+    coverage for small ensembles) or "linear" (S ± z·SE, clipped; its lower edge reaches 0 at
+    S ≈ 0.3 with 10 runs). Without censoring S is the empirical survival function.
 
     References: Kaplan & Meier, J. Am. Stat. Assoc. 53, 457 (1958).
     """
@@ -566,7 +568,7 @@ def _pick(df: pd.DataFrame, names: tuple[str, ...], param: str, where: str) -> s
 
 
 def load_runs(
-    path: str | Path,
+    path: str | Path | pd.DataFrame,
     *,
     accuracy: str | None = None,
     run: str = "run",
@@ -577,13 +579,27 @@ def load_runs(
 
     Two layouts: ``path`` a **folder** of per-run CSV files (``pattern``), one row per
     evaluation, the accuracy in column ``accuracy`` (default: ``test_ACC``, else ``test_acc``) and
-    the times in column ``time`` (default: row number 1, 2, …); or ``path`` a **long table** CSV
-    with columns ``run``, ``time`` (default ``"time"``) and ``accuracy`` (default ``"accuracy"``,
-    else ``test_ACC``/``test_acc``). Runs are sorted naturally (``seed_2`` before ``seed_10``);
+    the times in column ``time`` (default: row number 1, 2, …); or ``path`` a **long table** — a
+    CSV file or a pandas DataFrame (e.g. from TensorBoard or W&B exports) — with columns ``run``,
+    ``time`` (default ``"time"``) and ``accuracy`` (default ``"accuracy"``, else
+    ``test_ACC``/``test_acc``). Runs are sorted naturally (``seed_2`` before ``seed_10``);
     times are the union over runs, with NaN where a run has no evaluation (shorter runs).
     """
-    path = Path(path)
-    if path.is_dir():
+    if isinstance(path, pd.DataFrame):
+        frame, where = path, "the DataFrame"
+    else:
+        path = Path(path)
+        frame, where = (pd.read_csv(path), path.name) if path.is_file() else (None, str(path))
+    if frame is not None:
+        acc_names = (accuracy,) if accuracy else ("accuracy", "test_ACC", "test_acc")
+        long = pd.DataFrame(
+            {
+                "run": frame[_pick(frame, (run,), "run", where)].astype(str),
+                "time": frame[_pick(frame, (time or "time",), "time", where)],
+                "acc": frame[_pick(frame, acc_names, "accuracy", where)],
+            }
+        )
+    elif path.is_dir():
         files = sorted(path.glob(pattern), key=lambda p: _natural_key(p.stem))
         if not files:
             raise ValueError(f"path: no files matching {pattern!r} in {path}")
@@ -595,16 +611,6 @@ def load_runs(
             t = df[_pick(df, (time,), "time", f.name)] if time else np.arange(1, len(df) + 1)
             parts.append(pd.DataFrame({"run": f.stem, "time": t, "acc": df[col]}))
         long = pd.concat(parts, ignore_index=True)
-    elif path.is_file():
-        df = pd.read_csv(path)
-        acc_names = (accuracy,) if accuracy else ("accuracy", "test_ACC", "test_acc")
-        long = pd.DataFrame(
-            {
-                "run": df[_pick(df, (run,), "run", path.name)].astype(str),
-                "time": df[_pick(df, (time or "time",), "time", path.name)],
-                "acc": df[_pick(df, acc_names, "accuracy", path.name)],
-            }
-        )
     else:
         raise ValueError(f"path={str(path)!r} is neither a folder nor a CSV file")
     if long.duplicated(["run", "time"]).any():

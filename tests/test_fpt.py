@@ -102,7 +102,7 @@ def test_km_recovers_exponential_under_random_censoring() -> None:
     t, c = rng.exponential(1.0, n), np.minimum(rng.exponential(2.0, n), horizon)
     fp = FirstPassage(np.minimum(t, c), t <= c, horizon)
     assert 0.25 < 1 - fp.n_observed / n < 0.45  # censoring is substantial
-    sv = survival(fp)
+    sv = survival(fp, method="linear")  # symmetric: its half-width is z · Greenwood's SE
     for x in (0.25, 0.5, 1.0, 2.0, 2.9):
         k = np.searchsorted(sv.times, x, side="right") - 1
         se = (sv.high[k] - sv.low[k]) / (2 * z())  # Greenwood
@@ -256,6 +256,12 @@ def test_load_runs_long_table(tmp_path) -> None:
         load_runs(tmp_path / "dup.csv", run="seed", time="epoch", accuracy="acc")
     with pytest.raises(ValueError, match="path"):
         load_runs(tmp_path / "missing.csv")
+    # a DataFrame in the same long layout (TensorBoard / W&B exports) reads the same
+    frame = load_runs(df, run="seed", time="epoch", accuracy="acc")
+    np.testing.assert_allclose(frame.acc, log.acc)
+    assert frame.runs == log.runs
+    with pytest.raises(ValueError, match="accuracy: none of .*the DataFrame"):
+        load_runs(df, run="seed", time="epoch", accuracy="val_acc")
 
 
 def test_qss_onset_reference_and_fallbacks():
@@ -275,3 +281,16 @@ def test_qss_onset_reference_and_fallbacks():
     assert onset.t_relax == 7.0 and "fallback" in onset.source
     with pytest.raises(ValueError, match="min_survivors"):
         qss_onset(acc, 0.62, min_survivors=1, fallback=1.0)
+
+
+def test_default_band_is_log_log_and_stays_inside_zero_one_for_small_ensembles() -> None:
+    t = np.arange(1.0, 11.0)
+    fp = FirstPassage(t, np.ones(10, bool), 10.0)
+    lin, loglog = survival(fp, method="linear"), survival(fp)
+    inner = slice(0, 9)  # S > 0
+    assert (lin.low[inner] == 0).any()  # the linear band hits 0 with S still ≥ 0.2
+    assert (loglog.low[inner] > 0).all() and (loglog.high[inner] < 1).all()
+    np.testing.assert_array_equal(loglog.sf, lin.sf)
+    # the log-log band is that of scipy's ecdf, method "log-log"
+    ci = stats.ecdf(fp.to_censored_data()).sf.confidence_interval(0.95, method="log-log")
+    np.testing.assert_allclose(loglog.low[inner], ci.low.probabilities[inner])
