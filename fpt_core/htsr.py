@@ -12,8 +12,9 @@ Hill, Ann. Stat. 3, 1975; Clauset, Shalizi & Newman, SIAM Rev. 51, 2009, eq. 3.1
 
 and differ only in the choice of xmin: :func:`hill_alpha` takes the eigenvalue at a fixed rank
 (the median by default, as TempBalance does), :func:`clauset_alpha` minimises the
-Kolmogorov–Smirnov distance between the tail and the fitted law. :func:`farms_alpha` removes the
-aspect-ratio bias of the ESD by pooling the spectra of fixed-aspect-ratio submatrices (FARMS, Hu,
+Kolmogorov–Smirnov distance between the tail and the fitted law; :func:`hill_se` is the Hill
+estimator's standard error. FARMS (:mod:`fpt_core.farms`, re-exported here) removes the
+aspect-ratio bias of the ESD by pooling the spectra of fixed-aspect-ratio submatrices (Hu,
 Goel, Killiakov & Yang, ICML 2025). :func:`layer_alphas` applies any of them to every Linear/Conv
 layer of a torch module; :mod:`fpt_core.tempbalance` turns the α's into learning-rate factors.
 """
@@ -23,19 +24,21 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import nn
 
+if TYPE_CHECKING:
+    from .farms import FarmsFit
+
 __all__ = [
-    "FarmsFit",
     "PowerLawFit",
     "clauset_alpha",
     "esd",
-    "farms_alpha",
-    "farms_esd",
     "hill_alpha",
+    "hill_se",
     "layer_alphas",
     "weight_layer_names",
 ]
@@ -57,24 +60,6 @@ class PowerLawFit:
     xmin: float
     ks_distance: float
     n_tail: int
-    n: int
-
-
-@dataclass(frozen=True)
-class FarmsFit:
-    """Result of :func:`farms_alpha`.
-
-    Attributes: ``alpha`` (mean of ``block_alphas``), ``ks_distance`` (mean over blocks),
-    ``block_alphas`` (one α per pooled ESD: a single one for a matrix, one per window position
-    for a convolution), ``window`` (rows, cols) of the submatrices, ``n_windows`` (window
-    positions), ``n`` (eigenvalues pooled over all windows and slices).
-    """
-
-    alpha: float
-    ks_distance: float
-    block_alphas: np.ndarray
-    window: tuple[int, int]
-    n_windows: int
     n: int
 
 
@@ -213,6 +198,23 @@ def hill_alpha(eigenvalues, xmin_pos: float = 2, *, xmin: float | None = None) -
     return _mle(x[i:], float(x[i]), x.size)
 
 
+def hill_se(fit: PowerLawFit) -> float:
+    """Asymptotic standard error of a power-law MLE: (α̂ − 1)/√n_tail.
+
+    For a tail of n_tail values of a power law, α̂ − 1 = n_tail/Z with Z ~ Gamma(n_tail, α − 1),
+    whose relative standard deviation is 1/√n_tail for large n_tail (Clauset, Shalizi & Newman
+    2009, eq. 3.2). ``nan`` for an infinite α.
+
+    Examples
+    --------
+    >>> round(hill_se(PowerLawFit(3.0, 1.0, 0.1, 100, 200)), 3)
+    0.2
+    """
+    if not math.isfinite(fit.alpha):
+        return math.nan
+    return (fit.alpha - 1.0) / math.sqrt(fit.n_tail)
+
+
 def clauset_alpha(
     eigenvalues, *, min_tail: int = 10, n_candidates: int | None = None
 ) -> PowerLawFit:
@@ -292,119 +294,6 @@ def _fit(eigs: np.ndarray, method: str, xmin_pos: float, min_tail: int, n_candid
     raise ValueError(f"method={method!r} must be 'hill' or 'clauset'")
 
 
-# --------------------------------------------------------------------------------------- FARMS
-
-
-def _grid(length: int, window: int, stride: int) -> np.ndarray:
-    """Window starts 0 … length − window, evenly spaced, step ≤ stride, ends included."""
-    span = length - window
-    if span == 0:
-        return np.zeros(1, dtype=int)
-    k = math.ceil(span / stride) + 1
-    return np.unique(np.round(np.linspace(0, span, k)).astype(int))
-
-
-def _farms_windows(mats: torch.Tensor, aspect_ratio: float, size, stride):
-    m, n = int(mats.shape[1]), int(mats.shape[2])  # m ≥ n
-    if not (np.isfinite(aspect_ratio) and aspect_ratio >= 1):
-        raise ValueError(
-            f"aspect_ratio={aspect_ratio} must be ≥ 1 (rows/cols of the submatrices; the "
-            "weight is transposed so that rows ≥ cols)"
-        )
-    if size is None:
-        c = min(n, math.floor(m / aspect_ratio))
-    else:
-        if not (isinstance(size, int | np.integer) and size >= 1):
-            raise ValueError(f"size={size} must be None or an integer ≥ 1")
-        c = int(size)
-    r = int(round(aspect_ratio * c))
-    if c < 1 or c > n or r > m:
-        raise ValueError(
-            f"size={size}, aspect_ratio={aspect_ratio}: a {r}×{c} window does not fit the "
-            f"{m}×{n} (rows ≥ cols) weight matrix"
-        )
-    if stride is not None and not (isinstance(stride, int | np.integer) and stride >= 1):
-        raise ValueError(f"stride={stride} must be None or an integer ≥ 1")
-    rows = _grid(m, r, stride or r)
-    cols = _grid(n, c, stride or c)
-    return r, c, rows, cols
-
-
-def _farms_blocks(weight, aspect_ratio, size, stride, conv_norm):
-    """Eigenvalues per window position: array (windows, slices · c), and the window shape."""
-    mats = _weight_stack(weight, conv_norm)
-    r, c, rows, cols = _farms_windows(mats, aspect_ratio, size, stride)
-    blocks = [
-        torch.linalg.svdvals(mats[:, i : i + r, j : j + c]).square().flatten()
-        for i in rows
-        for j in cols
-    ]
-    return torch.stack(blocks).cpu().numpy(), (r, c), mats.shape[0]
-
-
-def farms_esd(
-    weight,
-    *,
-    aspect_ratio: float = 1.0,
-    size: int | None = None,
-    stride: int | None = None,
-    conv_norm: float = 0.5,
-) -> np.ndarray:
-    """Pooled ESD of fixed-aspect-ratio submatrices (FARMS), ascending.
-
-    The weight (conv: each kernel slice, scaled as in :func:`esd`) is oriented m × n with
-    m ≥ n and cut into r × c windows with r/c = ``aspect_ratio`` (r = round(Q·c)); c = ``size``,
-    by default the largest that fits, min(n, floor(m/Q)). Window starts lie on a regular grid
-    from 0 to m − r (rows) and 0 to n − c (columns) with step ≤ ``stride`` (default r resp. c:
-    tiles without overlap, the last one shifted back to end at the border, so every entry is
-    covered; a smaller stride gives overlapping windows). Returns the squared singular values
-    of every window of every slice. Reference: Hu, Goel, Killiakov & Yang (2025), ICML.
-    """
-    blocks, _, _ = _farms_blocks(weight, aspect_ratio, size, stride, conv_norm)
-    return np.sort(blocks.ravel())
-
-
-def farms_alpha(
-    weight,
-    *,
-    aspect_ratio: float = 1.0,
-    size: int | None = None,
-    stride: int | None = None,
-    conv_norm: float = 0.5,
-    method: str = "hill",
-    xmin_pos: float = 2,
-    min_tail: int = 10,
-    n_candidates: int | None = None,
-) -> FarmsFit:
-    """α without aspect-ratio bias: FARMS (fixed-aspect-ratio matrix subsampling).
-
-    The ESD of a random m × n matrix depends on Q = m/n (Marchenko–Pastur support
-    [(1 − Q^(−1/2))², (1 + Q^(−1/2))²] in units of the variance · m), so α of layers of different
-    shapes are not comparable. FARMS fits α to the pooled ESD of submatrices that all have the
-    same aspect ratio (windows as in :func:`farms_esd`):
-
-    * a matrix (Linear): the eigenvalues of all windows are pooled and fitted once;
-    * a convolution: for each window position (block) the eigenvalues of that window in all
-      kernel slices are pooled and fitted; α is the mean over blocks (as in the FARMS code).
-
-    ``method`` ('hill' with ``xmin_pos``, or 'clauset' with ``min_tail``, ``n_candidates``)
-    is the estimator applied to each pooled ESD. Reference: Hu, Goel, Killiakov & Yang (2025),
-    "Eigenspectrum analysis of neural networks without aspect ratio bias", ICML.
-    """
-    blocks, window, n_slices = _farms_blocks(weight, aspect_ratio, size, stride, conv_norm)
-    pooled = [blocks.ravel()] if n_slices == 1 else list(blocks)
-    fits = [_fit(b, method, xmin_pos, min_tail, n_candidates) for b in pooled]
-    alphas = np.array([f.alpha for f in fits])
-    return FarmsFit(
-        alpha=float(np.mean(alphas)),
-        ks_distance=float(np.mean([f.ks_distance for f in fits])),
-        block_alphas=alphas,
-        window=window,
-        n_windows=int(blocks.shape[0]),
-        n=int(blocks.size),
-    )
-
-
 # ---------------------------------------------------------------------------------- models
 
 
@@ -426,12 +315,13 @@ def layer_alphas(
     aspect_ratio: float = 1.0,
     size: int | None = None,
     stride: int | None = None,
+    windows_per_dim: int | None = None,
 ) -> OrderedDict[str, PowerLawFit | FarmsFit]:
     """α of every Linear/Conv layer of ``model``: ordered dict module name → fit.
 
     ``method``: 'hill' (:func:`hill_alpha` with ``xmin_pos``), 'clauset' (:func:`clauset_alpha`
     with ``min_tail``, ``n_candidates``) or 'farms' (:func:`farms_alpha` with ``estimator`` in
-    {'hill', 'clauset'}, ``aspect_ratio``, ``size``, ``stride``). Every result has ``alpha``,
+    {'hill', 'clauset'}, ``aspect_ratio``, ``size``, ``stride``, ``windows_per_dim``). Every result has ``alpha``,
     ``ks_distance`` and ``n``.
 
     Layers whose ESD (:func:`esd`) would have fewer than ``min_eigs`` eigenvalues are skipped,
@@ -441,6 +331,8 @@ def layer_alphas(
     """
     if method not in ("hill", "clauset", "farms"):
         raise ValueError(f"method={method!r} must be 'hill', 'clauset' or 'farms'")
+    from .farms import farms_alpha
+
     if method == "farms" and estimator not in ("hill", "clauset"):
         raise ValueError(f"estimator={estimator!r} must be 'hill' or 'clauset'")
     if not (isinstance(min_eigs, int | np.integer) and min_eigs >= 2):
@@ -455,6 +347,7 @@ def layer_alphas(
                 aspect_ratio=aspect_ratio,
                 size=size,
                 stride=stride,
+                windows_per_dim=windows_per_dim,
                 conv_norm=conv_norm,
                 method=estimator,
                 xmin_pos=xmin_pos,
@@ -465,3 +358,16 @@ def layer_alphas(
             eigs = esd(mod.weight, conv_norm=conv_norm)
             out[name] = _fit(eigs, method, xmin_pos, min_tail, n_candidates)
     return out
+
+
+# FARMS lives in its own module, which builds on the estimators above; its names stay importable
+# from here (``from fpt_core.htsr import farms_alpha``), resolved lazily to avoid an import cycle.
+_FARMS_NAMES = ("FarmsFit", "farms_alpha", "farms_esd")
+
+
+def __getattr__(name: str):
+    if name in _FARMS_NAMES:
+        from . import farms
+
+        return getattr(farms, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -25,27 +25,28 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 from scipy.special import expit
 from torch import nn
 
-from .htsr import clauset_alpha, esd, farms_alpha, hill_alpha, weight_layer_names
+from .htsr import weight_layer_names
+from .tb_analysis import (  # noqa: F401  (re-exported: the measuring tools used to live here)
+    WeightSnapshot,
+    alpha_history,
+    estimator_table,
+    stacked_esd,
+    stacked_layer_alphas,
+)
 
 __all__ = [
     "TempBalance",
-    "WeightSnapshot",
-    "alpha_history",
-    "estimator_table",
     "layer_lr_factors",
     "model_balancing_factors",
     "param_lr_factors",
-    "stacked_esd",
-    "stacked_layer_alphas",
     "tempbalance_factors",
 ]
 
@@ -191,89 +192,6 @@ def param_lr_factors(
                 continue
             seen.add(id(p))
             out[f"{mname}.{pname}" if mname else pname] = module_factor.get(mname, 1.0)
-    return out
-
-
-# ------------------------------------------------------------------ stacked (ensemble) weights
-
-
-def stacked_esd(weight: torch.Tensor, *, conv_norm: float = 0.5) -> np.ndarray:
-    """ESD of every replica of a stacked weight: array (R, n), each row ascending.
-
-    ``weight`` has a leading replica axis: (R, out, in) for a Linear layer or
-    (R, out, in, k1[, k2[, k3]]) for a convolution. Row r equals
-    ``fpt_core.htsr.esd(weight[r], conv_norm=conv_norm)`` (same slicing and ``conv_norm``
-    scale), computed by one batched ``torch.linalg.svdvals`` in float64.
-    """
-    if not isinstance(weight, torch.Tensor):
-        weight = torch.as_tensor(np.asarray(weight, dtype=np.float64))
-    if weight.ndim < 3 or weight.ndim > 6:
-        raise ValueError(
-            f"weight must be stacked (R, out, in) or (R, out, in, k…), got shape "
-            f"{tuple(weight.shape)}"
-        )
-    if not conv_norm > 0:
-        raise ValueError(f"conv_norm={conv_norm} must be > 0")
-    w = weight.detach().to(torch.float64)
-    if w.ndim == 3:
-        mats = w.unsqueeze(1)  # (R, 1, out, in)
-    else:  # (R, out, in, k…) -> (R, k…, out, in), scaled as in htsr.esd
-        mats = w.flatten(start_dim=3).permute(0, 3, 1, 2) * math.sqrt(conv_norm)
-    eigs = torch.linalg.svdvals(mats).square().flatten(start_dim=1)
-    return np.sort(eigs.cpu().numpy(), axis=1)
-
-
-def stacked_layer_alphas(
-    params: Mapping[str, torch.Tensor],
-    base: nn.Module,
-    method: str = "hill",
-    *,
-    replicas: Iterable[int] | None = None,
-    min_eigs: int = 10,
-    xmin_pos: float = 2,
-    conv_norm: float = 0.5,
-    aspect_ratio: float = 1.0,
-) -> dict[str, np.ndarray]:
-    """α of every Linear/Conv layer of every replica of an ensemble: layer name → array (R,).
-
-    ``params`` are the ensemble's stacked parameters (``state.params``: name → tensor with a
-    leading replica axis) and ``base`` the model they belong to (any device, ``meta``
-    included); its Linear/Conv modules, in ``weight_layer_names`` order, name the layers, and
-    ``f"{layer}.weight"`` their weights. ``method``: 'hill' (median Hill, ``xmin_pos``, on
-    :func:`stacked_esd`) or 'farms' (:func:`fpt_core.htsr.farms_alpha` with the Hill estimator
-    and ``aspect_ratio``, replica by replica). Layers with fewer than ``min_eigs`` eigenvalues
-    are left out (as :func:`fpt_core.htsr.layer_alphas` does). Entries of replicas not in
-    ``replicas`` (default: all), and fits that fail (zero modes, a flat tail), are NaN.
-    """
-    if method not in ("hill", "farms"):
-        raise ValueError(f"method={method!r} must be 'hill' or 'farms'")
-    if not (isinstance(min_eigs, int | np.integer) and min_eigs >= 2):
-        raise ValueError(f"min_eigs={min_eigs} must be an integer ≥ 2")
-    out: dict[str, np.ndarray] = {}
-    for name in weight_layer_names(base):
-        key = f"{name}.weight" if name else "weight"
-        if key not in params:
-            raise ValueError(f"params has no {key!r} for layer {name!r} of base")
-        w = params[key]
-        R = int(w.shape[0])
-        n_eigs = math.prod(w.shape[3:]) * min(int(w.shape[1]), int(w.shape[2]))
-        if n_eigs < min_eigs:
-            continue
-        rows = range(R) if replicas is None else [int(r) for r in replicas]
-        alphas = np.full(R, np.nan)
-        eigs = stacked_esd(w, conv_norm=conv_norm) if method == "hill" else None
-        for r in rows:
-            try:
-                if eigs is not None:
-                    a = hill_alpha(eigs[r], xmin_pos).alpha
-                else:
-                    a = farms_alpha(
-                        w[r], aspect_ratio=aspect_ratio, conv_norm=conv_norm, xmin_pos=xmin_pos
-                    ).alpha
-            except ValueError:
-                a = math.nan
-            alphas[r] = a if math.isfinite(a) else math.nan
-        out[name] = alphas
     return out
 
 
@@ -481,112 +399,3 @@ class TempBalance:
             else:
                 state.record("layer_alpha", [r], **info, alpha=alpha_list)
         self._first = False
-
-
-class WeightSnapshot:
-    """Measuring hook: keeps a CPU copy of the final weights of the runs with ``seeds``.
-
-    Pass it in ``run_ensemble(..., hooks=[snap])``; it never changes the state and records no
-    event (extra hooks are not part of the store key). At the last step of training
-    (``state.step == config.epochs · steps_per_epoch``) it copies ``state.params`` of every
-    replica whose seed is in ``seeds`` (default: all) into ``weights[seed]`` (name → tensor)
-    and the model (on ``meta``) into ``base``. Runs reused from the store are not trained, so
-    their weights are not captured: check :meth:`missing`.
-    """
-
-    def __init__(self, seeds: Iterable[int] | None = None) -> None:
-        self.seeds = None if seeds is None else {int(s) for s in seeds}
-        self.weights: dict[int, dict[str, torch.Tensor]] = {}
-        self.base: nn.Module | None = None
-
-    def missing(self, seeds: Iterable[int]) -> list[int]:
-        """The seeds among ``seeds`` whose final weights were not captured."""
-        return [int(s) for s in seeds if int(s) not in self.weights]
-
-    def __call__(self, state: Any) -> None:
-        if state.step < state.config.epochs * state.steps_per_epoch:
-            return
-        self.base = state.base
-        for r, seed in enumerate(state.seeds):
-            if self.seeds is None or seed in self.seeds:
-                self.weights[int(seed)] = {
-                    k: v[r].detach().to("cpu", copy=True) for k, v in state.params.items()
-                }
-
-
-def alpha_history(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """Tidy table of the α (and factor) events of :class:`TempBalance` in run records.
-
-    One row per (run, recomputation, layer): ``run`` (index in ``records``), ``seed``,
-    ``step``, ``epoch``, ``layer``, ``layer_index`` (position among the model's Linear/Conv
-    layers), ``alpha`` and ``factor`` (NaN where not recorded: a layer without α, or a
-    measuring-only run).
-    """
-    rows = []
-    for i, rec in enumerate(records):
-        layers: list[str] | None = None
-        for ev in rec.get("events", []):
-            if ev.get("kind") not in ("tempbalance", "layer_alpha"):
-                continue
-            layers = ev.get("layers", layers)
-            if layers is None:
-                raise ValueError(f"records[{i}]: an α event precedes the one naming the layers")
-            factors = ev.get("factor") or [None] * len(layers)
-            for j, (name, a, f) in enumerate(zip(layers, ev["alpha"], factors, strict=True)):
-                rows.append(
-                    (
-                        i,
-                        rec.get("seed"),
-                        ev["step"],
-                        ev["epoch"],
-                        name,
-                        j,
-                        np.nan if a is None else a,
-                        np.nan if f is None else f,
-                    )
-                )
-    cols = ["run", "seed", "step", "epoch", "layer", "layer_index", "alpha", "factor"]
-    return pd.DataFrame(rows, columns=cols).astype({"alpha": float, "factor": float})
-
-
-def estimator_table(
-    weights: Mapping[str, torch.Tensor],
-    base: nn.Module,
-    *,
-    min_eigs: int = 10,
-    conv_norm: float = 0.5,
-    min_tail: int = 10,
-) -> pd.DataFrame:
-    """Hill, Clauset and FARMS α of each Linear/Conv layer of one model's weights.
-
-    ``weights``: parameter name → tensor of one replica (e.g. ``WeightSnapshot.weights[seed]``);
-    ``base`` names the layers. One row per layer with at least ``min_eigs`` eigenvalues:
-    ``layer``, ``shape``, ``n_eigs``, ``hill`` (median Hill), ``hill_xmin``, ``clauset``,
-    ``clauset_xmin``, ``clauset_ks``, ``farms`` (FARMS with the Hill estimator, square
-    windows). Failed fits are NaN.
-    """
-    rows = []
-    for name in weight_layer_names(base):
-        w = weights[f"{name}.weight" if name else "weight"]
-        eigs = esd(w, conv_norm=conv_norm)
-        if eigs.size < min_eigs:
-            continue
-        row: dict[str, Any] = {"layer": name, "shape": "×".join(map(str, w.shape))}
-        row["n_eigs"] = int(eigs.size)
-        fits = {
-            "hill": lambda e=eigs: hill_alpha(e),
-            "clauset": lambda e=eigs: clauset_alpha(e, min_tail=min(min_tail, e.size)),
-            "farms": lambda w=w: farms_alpha(w, conv_norm=conv_norm),
-        }
-        for key, fit in fits.items():
-            try:
-                res = fit()
-            except ValueError:
-                res = None
-            row[key] = math.nan if res is None else res.alpha
-            if key in ("hill", "clauset"):
-                row[f"{key}_xmin"] = math.nan if res is None else res.xmin
-            if key == "clauset":
-                row["clauset_ks"] = math.nan if res is None else res.ks_distance
-        rows.append(row)
-    return pd.DataFrame(rows)

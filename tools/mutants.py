@@ -443,6 +443,27 @@ MUTANTS: tuple[Mutant, ...] = (
         ),
     ),
     M(
+        "farms-windows-per-dim-ignored",
+        "fpt_core/farms.py",
+        "k = per_dim if per_dim is not None else math.ceil(span / stride) + 1",
+        "k = math.ceil(span / (stride or window)) + 1",
+        ("tests/test_htsr_farms.py",),
+    ),
+    M(
+        "paired-ci-normal-quantile",
+        "fpt_core/paired.py",
+        "stats.t.ppf(0.5 + level / 2, n - 1)",
+        "stats.norm.ppf(0.5 + level / 2)",
+        ("tests/test_tempbalance_stats.py",),
+    ),
+    M(
+        "improvement-verdict-ignores-margin",
+        "fpt_core/paired.py",
+        "if high < 0 or (-margin <= low and high <= margin):",
+        "if high < 0:",
+        ("tests/test_tempbalance_stats.py",),
+    ),
+    M(
         "notebook-04-control-variate-sign",
         "fpt_core/linreg.py",
         '("coupled", mu + (m_g - mr_g), cov_ula + (c_g - cr_g)),',
