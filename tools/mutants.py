@@ -349,14 +349,14 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     M(
         "edge-contour-first-repeat-only",
-        "fpt_core/chaos.py",
+        "fpt_core/phases.py",
         "g = group.groupby(y, sort=True)[value].mean().dropna()",
         "g = group.groupby(y, sort=True)[value].first().dropna()",
         ("tests/test_chaos.py",),
     ),
     M(
         "edge-contour-max-over-repeats",
-        "fpt_core/chaos.py",
+        "fpt_core/phases.py",
         "g = group.groupby(y, sort=True)[value].mean().dropna()",
         "g = group.groupby(y, sort=True)[value].max().dropna()",
         ("tests/test_chaos.py",),
@@ -441,6 +441,27 @@ MUTANTS: tuple[Mutant, ...] = (
         (
             "tests/test_results_06.py::test_06_tempbalance_changes_training_and_reports_consistent_statistics",
         ),
+    ),
+    M(
+        "replica-sgd-no-weight-decay",
+        "fpt_core/tanh_mlp.py",
+        "lr.view(shape) * (g + th * wd.view(shape))",
+        "lr.view(shape) * g",
+        ("tests/test_chaos_tanh.py",),
+    ),
+    M(
+        "softmax-shift-not-projected",
+        "fpt_core/tanh_mlp.py",
+        "(v - v.mean(dim=-1, keepdim=True)) if k == last else v",
+        "v",
+        ("tests/test_chaos_tanh.py",),
+    ),
+    M(
+        "benettin-projection-ignored",
+        "fpt_core/pytree.py",
+        "    out = project(diff)\n",
+        "    out = diff\n",
+        ("tests/test_chaos_tanh.py",),
     ),
     M(
         "farms-windows-per-dim-ignored",
