@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import perturb_ops as ops
 from .engine import EnsembleState, derive_seed
 
 __all__ = ["Perturbation", "ShrinkPerturb", "Reset", "PartialReset", "WarmRestart", "SCHEDULES"]
@@ -238,15 +239,10 @@ class ShrinkPerturb(Perturbation):
 
     def apply(self, state: EnsembleState, mask: torch.Tensor) -> dict[str, Any]:
         fresh = state.fresh_params(f"{self.kind}:{state.step}")
-        for k, p in state.params.items():
-            new = self.lam * p + self.sigma * fresh[k]
-            p.copy_(torch.where(_bcast(mask, p), new, p))
-        for k, b in state.buffers.items():
-            if not b.is_floating_point() or self.batchnorm == "keep":
-                continue
-            x0 = state.init_buffers[k]
-            new = self.lam * b + self.sigma * x0 if self.batchnorm == "shrink" else x0
-            b.copy_(torch.where(_bcast(mask, b), new, b))
+        ops.shrink_perturb_(state.params, fresh, self.lam, self.sigma, mask)
+        ops.shrink_buffers_(
+            state.buffers, state.init_buffers, self.lam, self.sigma, self.batchnorm, mask
+        )
         if self.reset_momentum:
             self._reset_momentum(state, mask)
         return {"lam": self.lam, "sigma": self.sigma}
@@ -283,10 +279,8 @@ class Reset(Perturbation):
             if self.to == "initial"
             else state.fresh_params(f"{self.kind}:{state.step}")
         )
-        for k, p in state.params.items():
-            p.copy_(torch.where(_bcast(mask, p), src[k], p))
-        for k, b in state.buffers.items():
-            b.copy_(torch.where(_bcast(mask, b), state.init_buffers[k], b))
+        ops.replace_(state.params, src, mask)
+        ops.replace_(state.buffers, state.init_buffers, mask)
         self._reset_momentum(state, mask)
         return {"to": self.to}
 
@@ -326,25 +320,16 @@ class PartialReset(Perturbation):
 
     def apply(self, state: EnsembleState, mask: torch.Tensor) -> dict[str, Any]:
         names = self.weight_names(state)
-        fresh = state.fresh_params(f"{self.kind}:{state.step}")
-        flat = torch.cat([state.params[k].flatten(1) for k in names], dim=1)  # (R, N)
-        n = flat.shape[1]
-        k_small = int(round(self.f * n))
+        k_small = int(round(self.f * sum(state.params[k][0].numel() for k in names)))
         if k_small == 0:
             return {"f": self.f, "n_reset": 0}
-        chosen = torch.zeros_like(flat, dtype=torch.bool)
-        idx = torch.topk(flat.abs(), k_small, dim=1, largest=False).indices
-        chosen.scatter_(1, idx, True)
-        chosen &= mask[:, None]
-        start = 0
-        for k in names:
-            p = state.params[k]
-            size = p[0].numel()
-            sel = chosen[:, start : start + size].view_as(p)
-            p.copy_(torch.where(sel, fresh[k], p))
-            if self.reset_momentum:
-                state.momentum[k].masked_fill_(sel, 0.0)
-            start += size
+        fresh = state.fresh_params(f"{self.kind}:{state.step}")
+        chosen = ops.smallest_fraction([state.params[k] for k in names], self.f)
+        sel = {k: c & _bcast(mask, c) for k, c in zip(names, chosen, strict=True)}
+        ops.replace_({k: state.params[k] for k in names}, fresh, sel)
+        if self.reset_momentum:
+            for k in names:
+                state.momentum[k].masked_fill_(sel[k], 0.0)
         return {"f": self.f, "n_reset": k_small}
 
 

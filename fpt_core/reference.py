@@ -15,12 +15,17 @@ import torch.nn.functional as F
 from .config import TrainConfig
 from .data import Data
 from .engine import derive_seed, init_model
+from .plain import Perturber
 
 __all__ = ["train_solo"]
 
 
 def train_solo(config: TrainConfig, seed: int, data: Data) -> dict[str, list[float]]:
-    """Train one run with ``torch.optim.SGD``; return its trajectory (same fields as the engine)."""
+    """Train one run with ``torch.optim.SGD``; return its trajectory (same fields as the engine).
+
+    A ``config.perturbation`` (shrink & perturb, reset, partial reset, warm restart) is applied
+    by :class:`fpt_core.plain.Perturber` after each epoch's evaluation, as the engine applies it.
+    """
     model = init_model(config, data, seed).to(data.x_train.device)
     opt = torch.optim.SGD(
         model.parameters(),
@@ -32,7 +37,13 @@ def train_solo(config: TrainConfig, seed: int, data: Data) -> dict[str, list[flo
     spe = math.ceil(n / b)
     total = config.epochs * spe
     eval_every = config.eval_every or spe
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: config.lr_at(s, total) / config.lr)
+    perturber = None
+    if config.perturbation is not None:
+        if eval_every != spe:
+            raise ValueError("train_solo: a perturbation needs one evaluation per epoch")
+        perturber = Perturber(model, opt, config.perturbation, seed, set_lr=False,
+                              lr_schedule=config.lr_schedule,
+                              fresh_fn=lambda s: init_model(config, data, s).to(data.x_train.device))  # fmt: skip
     gen = torch.Generator().manual_seed(derive_seed(seed, "order"))
     traj: dict[str, list[float]] = {
         k: [] for k in ("step", "epoch", "test_acc", "test_loss", "train_loss")
@@ -61,9 +72,14 @@ def train_solo(config: TrainConfig, seed: int, data: Data) -> dict[str, list[flo
         loss = F.cross_entropy(model(data.prepare(data.x_train[idx])), data.y_train[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        factor, restart = (1.0, 0) if perturber is None else (perturber.lr_factor,
+                                                               perturber.lr_restart_step)  # fmt: skip
+        for group in opt.param_groups:
+            group["lr"] = config.lr_at(step - restart, total) * factor
         opt.step()
-        sched.step()
         losses.append(float(loss.detach()))
         if (step + 1) % eval_every == 0 or step + 1 == total:
             log(step + 1)
+            if perturber is not None and step + 1 < total:
+                perturber.step((step + 1) // spe, step=step + 1)
     return traj

@@ -121,16 +121,16 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     M(
         "shrink-perturb-swaps-lam-and-sigma",
-        "fpt_core/perturb.py",
-        "new = self.lam * p + self.sigma * fresh[k]",
-        "new = self.sigma * p + self.lam * fresh[k]",
+        "fpt_core/perturb_ops.py",
+        "lam * p + sigma * fresh[k]",
+        "sigma * p + lam * fresh[k]",
         (ORACLES,),
     ),
     M(
         "shrink-perturb-adds-initial-not-fresh-weights",
         "fpt_core/perturb.py",
-        "new = self.lam * p + self.sigma * fresh[k]",
-        "new = self.lam * p + self.sigma * state.init_params[k]",
+        "ops.shrink_perturb_(state.params, fresh, self.lam",
+        "ops.shrink_perturb_(state.params, state.init_params, self.lam",
         (ORACLES,),
     ),
     M(
@@ -150,13 +150,13 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "partial-reset-keeps-momentum",
         "fpt_core/perturb.py",
-        "                state.momentum[k].masked_fill_(sel, 0.0)\n",
+        "                state.momentum[k].masked_fill_(sel[k], 0.0)\n",
         "                pass\n",
         (ORACLES,),
     ),
     M(
         "partial-reset-redraws-largest",
-        "fpt_core/perturb.py",
+        "fpt_core/perturb_ops.py",
         "k_small, dim=1, largest=False)",
         "k_small, dim=1, largest=True)",
         (ORACLES,),
