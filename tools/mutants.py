@@ -328,10 +328,10 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     M(
         "entropy-production-uses-position-not-increment",
-        "fpt_core/noneq.py",
+        "fpt_core/entropy.py",
         "return ((traj[:-1] - mu) @ P * (traj[1:] - traj[:-1])).sum(-1)",
         "return ((traj[:-1] - mu) @ P * (traj[1:] - mu)).sum(-1)",
-        ("tests/test_noneq.py",),
+        ("tests/test_noneq.py", "tests/test_entropy.py"),
     ),
     M(
         "minibatch-diffusion-without-finite-population-factor",
@@ -342,7 +342,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     M(
         "tanh-net-minimum-keeps-the-first-start",
-        "fpt_core/noneq.py",
+        "fpt_core/tanhnet.py",
         "if best is None or r.fun < best.fun:",
         "if best is None:",
         ("tests/test_noneq.py",),
