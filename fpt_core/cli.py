@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .fpt import FirstPassage, first_passage, load_runs, mean_fpt, survival
+from .logrank import logrank
 from .median import median_fpt, quantile_fpt
 from .released import COMPACT_NAME, discover
 from .restart import predict_mean_fpt
@@ -143,6 +144,8 @@ def analyze(
         pr = predict_mean_fpt(fp, pfp, tau0, taus, n_resamples=n_resamples, rng=rng)  # type: ignore[arg-type]
         ok = np.isfinite(pr.mean)
         k = int(np.nanargmin(np.where(ok, pr.mean, np.nan)))
+        lr = logrank(fp, pfp)
+        out["logrank"] = {"statistic": lr.statistic, "pvalue": lr.pvalue}
         out["prediction"] = {
             "tau0": tau0,
             "tau": taus[ok].tolist(),
@@ -173,6 +176,11 @@ def _text(r: dict[str, Any]) -> str:
         + (f"{cv['value']:.3g}" if cv["value"] is not None else f"≥ {cv['lower_bound']:.3g}")
         + f" (lower bound's 95 % lower end {cv['lower_bound_low']:.3g}); {r['restart_criterion']}",
     ]
+    if "logrank" in r:
+        lines.append(
+            f"log-rank, perturbed vs unperturbed: χ² = {r['logrank']['statistic']:.3g}, "
+            f"p = {r['logrank']['pvalue']:.2g}"
+        )
     p = r.get("prediction")
     if p:
         lines.append(

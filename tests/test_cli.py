@@ -42,7 +42,9 @@ def test_analyze_with_a_perturbed_ensemble_predicts_a_curve(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "predicted mean first-passage time" in text and "best τ" in text
     assert main([*args, "--n-resamples", "50", "--json", "--plot", str(tmp_path / "c.html")]) == 0
-    p = json.loads(capsys.readouterr().out)["prediction"]
+    out = json.loads(capsys.readouterr().out)
+    p = out["prediction"]
+    assert 0 <= out["logrank"]["pvalue"] <= 1 and out["logrank"]["statistic"] >= 0
     assert p["best_mean"] == min(p["mean"]) and (tmp_path / "c.html").stat().st_size > 1000
 
 
