@@ -103,3 +103,14 @@ def tiny_book(tmp_path_factory):
     )
     assert build.returncode == 0, build.stdout[-5000:] + build.stderr[-3000:]
     return root
+
+
+BOOK_MODULES = {"test_book", "test_browser", "test_links", "test_released_notebook"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests that execute notebooks or build the book ``book`` (``-m "not book"`` runs the
+    fast rest; ``make test`` runs everything)."""
+    for item in items:
+        if "tiny_book" in getattr(item, "fixturenames", ()) or item.module.__name__ in BOOK_MODULES:
+            item.add_marker(pytest.mark.book)
