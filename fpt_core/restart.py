@@ -86,13 +86,15 @@ def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class RestartCurve:
-    """⟨T_τ⟩ under sharp restart every τ, with a percentile-bootstrap CI (NaN past the horizon)."""
+    """⟨T_τ⟩ under sharp restart every τ, with a percentile-bootstrap CI (NaN past the horizon);
+    ``replicates``: the bootstrap curves, (n_resamples, len(taus))."""
 
     taus: np.ndarray
     mean: np.ndarray
     low: np.ndarray
     high: np.ndarray
     confidence_level: float
+    replicates: np.ndarray = field(default=None, repr=False)
 
 
 def sharp_restart_mean(
@@ -117,7 +119,7 @@ def sharp_restart_mean(
 
     reps = _bootstrap(curve, [fp.n], _check_resamples(n_resamples), np.random.default_rng(rng))
     lo, hi = _percentile(reps, level)
-    return RestartCurve(taus, curve(None)[0], lo, hi, level)
+    return RestartCurve(taus, curve(None)[0], lo, hi, level, reps)
 
 
 @dataclass(frozen=True)

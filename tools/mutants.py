@@ -464,6 +464,13 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_chaos_tanh.py",),
     ),
     M(
+        "optimum-interior-ignores-the-ci",
+        "fpt_core/optimum.py",
+        "interior = edge is None and rl_lo > 0 and rr_lo > 0",
+        "interior = edge is None",
+        ("tests/test_optimum.py",),
+    ),
+    M(
         "farms-windows-per-dim-ignored",
         "fpt_core/farms.py",
         "k = per_dim if per_dim is not None else math.ceil(span / stride) + 1",
