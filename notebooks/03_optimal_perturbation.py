@@ -152,8 +152,8 @@ PRESETS = {
     "paper": dict(
         n_runs=1000, n_perturbed=500, epochs=200, dataset="cifar10", num_samples=5000,
         model="resnet18", hidden=None, lr=0.01, momentum=0.9, batch_size=125, target=0.72,
-        tau0=40, sp_taus=[30, 50, 60, 80], reset_tau=60,
-        sweep_targets=[0.71, 0.715, 0.725], sp_short_taus=[20], short_runs=250,
+        tau0=20, sp_taus=[10, 15, 30, 50], reset_tau=60,  # τ0 and periods of the release (nb 08)
+        sweep_targets=[0.71, 0.715, 0.725], sp_short_taus=[5], short_runs=250,
         short_horizon=100, **{**_KNOBS, "warm_cycle": 10},
         chunk_size=8,
     ),
