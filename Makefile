@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint format book notebooks html clean bench mutants
+.PHONY: venv test lint format book notebooks html clean bench mutants gpu-check
 
 venv: $(STAMP)
 
@@ -42,3 +42,7 @@ bench: venv
 
 mutants: venv  # plant known bugs in a copy, one at a time: which do the tests miss?
 	$(BIN)/python tools/mutants.py
+
+GPU_PYTHON ?= $(if $(wildcard $(BIN)/python),$(BIN)/python,python3)
+gpu-check:  # needs a CUDA GPU; <= 8 min on one H100; writes bench/gpu_results.json (--smoke: CPU toy)
+	PYTHONUNBUFFERED=1 $(GPU_PYTHON) bench/gpu_check.py
