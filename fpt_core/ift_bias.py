@@ -106,8 +106,8 @@ def sgd_cgf(model, lr: float, batch_size: int) -> Cgf:
 class IFTBias:
     """Predicted per-step IFT bias ε = ``even`` + ``skew`` (see the module docstring).
 
-    ``even_se``: Monte Carlo error of ``even``; ``quadratic_residual``: |E_{N(0,Σ)} of the
-    quadratic part of L| (0 for the continuum functional at the fixed point: the check that the
+    ``even_se``: Monte Carlo error of ``even``; ``quadratic_residual``: the absolute value of E_{N(0,Σ)} of
+    the quadratic part of L (0 for the continuum functional at the fixed point: the check that the
     functional is the surrogate's); ``sigma``, ``mean_shift`` μ₁, ``third_moment`` M₃: the
     stationary moments used."""
 

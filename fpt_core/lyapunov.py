@@ -318,7 +318,7 @@ def convergence(result: LyapunovResult, n_groups: int = 1, *, z: float = 2.0) ->
     config-major). Per block, with ``λ_p`` the whole-window estimate of pair ``p`` and
     ``λ_p^{(2)} = Σ_{j ∈ 2nd half} ln(d_j/d^0_j) / (steps in the 2nd half)``,
 
-        full = mean_p λ_p,   half = mean_p λ_p^{(2)},   converged ⇔ |half − full| ≤ z · se_half (+ rounding)
+        full = mean_p λ_p,   half = mean_p λ_p^{(2)},   converged ⇔ abs(half − full) ≤ z · se_half (+ rounding)
 
     with ``se_half = sd_p(λ_p^{(2)}) / sqrt(P_block)`` (ddof = 1). A transient that still drifts
     (e.g. a separation not yet aligned, or a reference still leaving its initial region) shows

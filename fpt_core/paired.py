@@ -110,7 +110,7 @@ def bias_removed_verdict(low: float, high: float, reference: float, fraction: fl
     """Verdict on "a correction removes a bias" from the CI [low, high] of the corrected change.
 
     ``reference`` is the uncorrected change (e.g. plain Hill α(Q = 8) − α(Q = 1)); the bias
-    counts as removed (``"reproduced"``) if the CI lies within ±``fraction``·|reference|, as
+    counts as removed (``"reproduced"``) if the CI lies within ±``fraction``·abs(reference), as
     not removed (``"not reproduced"``) if it lies entirely outside that band, else
     ``"not tested at this preset"``.
 

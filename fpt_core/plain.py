@@ -4,7 +4,7 @@ The same arithmetic as the engine's hooks (:mod:`fpt_core.perturb_ops`), applied
 ``torch.nn.Module``:
 
 * :func:`shrink_perturb_` — θ ← λ·θ + σ·θ_fresh (Ash & Adams 2020), BatchNorm statistics too;
-* :func:`partial_reset_` — re-draw the fraction of the weights with the smallest |w|;
+* :func:`partial_reset_` — re-draw the fraction of the weights with the smallest ``|w|``;
 * :func:`reset_` — back to a fresh initialisation, or to a saved ``state_dict``;
 * :class:`Perturber` — any protocol spec that ``TrainConfig(perturbation=...)`` takes, applied on
   its schedule by ``perturber.step(epoch)`` after each epoch's evaluation, as the engine does.
@@ -121,7 +121,7 @@ def partial_reset_(
     generator: torch.Generator | None = None,
     optimizer: torch.optim.Optimizer | None = None,
 ) -> int:
-    """Re-draw, in place, the ``round(fraction·N)`` weights of smallest |w| among all N entries of
+    """Re-draw, in place, the ``round(fraction·N)`` weights of smallest ``|w|`` among all N entries of
     the weight tensors (parameters with ≥ 2 dimensions; one global ranking) from a fresh
     initialisation, i.e. from U(−1/√fan_in, 1/√fan_in) of their layer for Linear/Conv. With
     ``optimizer``, the momentum of the re-drawn entries is zeroed. Returns the number re-drawn."""
