@@ -321,3 +321,19 @@ def trajectory_chart(
     zoom = alt.selection_interval(bind="scales", encodings=["x"])
     chart = alt.layer(*layers).add_params(zoom).properties(width=width, height=height)
     return chart.properties(title=title) if title else chart
+
+
+def ensemble_means_chart(
+    ensembles: Sequence[tuple[str, Any]], *, target: float | None = None, y: str = "test_acc"
+) -> alt.Chart:
+    """Mean of ``y`` over the runs of each ensemble per epoch, one line per ``(label, ensemble)``
+    (an :class:`fpt_core.runner.EnsembleResult` or anything with ``frame()``), with the target."""
+    rows = []
+    for label, ens in ensembles:
+        d = ens.frame().groupby("epoch")[y].mean().reset_index()
+        d["ensemble"] = label
+        rows.append(d)
+    return trajectory_chart(
+        pd.concat(rows), y=y, color="ensemble", target=target, y_title=f"mean {y.replace('_', ' ')}",
+        title="Ensemble-mean test accuracy (red: target; drag to pan, wheel to zoom)",
+    )  # fmt: skip

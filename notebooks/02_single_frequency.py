@@ -209,16 +209,11 @@ display(Markdown(
 ))  # fmt: skip
 
 # %% tags=["hide-input"]
-rows = []
-for label, ens in [("unperturbed", ens0), (f"once at τ0 = {P['tau0']:g}", once)] + [
-    (f"every {t:g}", e) for t, e in ensembles.items()
-]:
-    d = ens.frame().groupby("epoch")["test_acc"].mean().reset_index()
-    d["ensemble"] = label
-    rows.append(d)
-viz.trajectory_chart(pd.concat(rows), y="test_acc", color="ensemble", target=P["target"],
-                     y_title="mean test accuracy",
-                     title="Ensemble-mean test accuracy (red: target; drag to pan, wheel to zoom)")  # fmt: skip
+viz.ensemble_means_chart(
+    [("unperturbed", ens0), (f"once at τ0 = {P['tau0']:g}", once)]
+    + [(f"every {t:g}", e) for t, e in ensembles.items()],
+    target=P["target"],
+)
 
 # %% [markdown]
 # ## The premise

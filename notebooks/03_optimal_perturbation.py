@@ -273,18 +273,12 @@ display(Markdown(
 ))  # fmt: skip
 
 # %% tags=["hide-input"]
-rows = []
-for label, ens in (
+viz.ensemble_means_chart(
     [("unperturbed", ens0)]
     + [(f"{n}, once at τ0", e) for n, e in once.items()]
-    + ([(f"reset every {P['reset_tau']:g}", reset_ens)] if reset_ens else [])
-):
-    d = ens.frame().groupby("epoch")["test_acc"].mean().reset_index()
-    d["ensemble"] = label
-    rows.append(d)
-viz.trajectory_chart(pd.concat(rows), y="test_acc", color="ensemble", target=P["target"],
-                     y_title="mean test accuracy",
-                     title="Ensemble-mean test accuracy (red: target; drag to pan, wheel to zoom)")  # fmt: skip
+    + ([(f"reset every {P['reset_tau']:g}", reset_ens)] if reset_ens else []),
+    target=P["target"],
+)
 
 # %% [markdown]
 # ## The premise

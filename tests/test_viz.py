@@ -143,3 +143,26 @@ def test_trajectory_chart_layers_band_line_target_and_x_zoom():
     assert rule == [{"target": 0.65}]
     plain = viz.trajectory_chart(df, y="mean", color="arm").to_dict()
     assert len(plain["layer"]) == 1
+
+
+def test_ensemble_means_chart_has_one_line_per_ensemble_with_its_mean():
+    import pandas as pd
+
+    from fpt_core.viz import ensemble_means_chart
+
+    class Ens:
+        def __init__(self, acc):
+            self.acc = acc
+
+        def frame(self):
+            return pd.DataFrame(
+                [{"run": r, "epoch": e, "test_acc": a} for r, row in enumerate(self.acc)
+                 for e, a in enumerate(row)]
+            )  # fmt: skip
+
+    chart = ensemble_means_chart([("a", Ens([[0.1, 0.5], [0.3, 0.7]])), ("b", Ens([[0.2, 0.2]]))],
+                                 target=0.6)  # fmt: skip
+    spec = chart.to_dict()
+    values = [v for d in spec["datasets"].values() for v in d if "ensemble" in v]
+    means = {(v["ensemble"], v["epoch"]): v["test_acc"] for v in values}
+    assert means == {("a", 0): 0.2, ("a", 1): 0.6, ("b", 0): 0.2, ("b", 1): 0.2}
