@@ -53,7 +53,9 @@ def edge_optimum(cells: pd.DataFrame, z: float = 2.0, acc: str = "plateau_acc") 
     """Is the best accuracy found at the edge of chaos?
 
     Cells still learning at the end of the window (``acc_drift > z·acc_drift_se``, when those
-    columns exist) have no plateau yet and are left out of the comparison (``n_left_out``).
+    columns exist) have no plateau yet and are left out of the comparison (``n_left_out``). If
+    that leaves out more than half of the ordered or of the chaotic cells, the comparison with
+    that phase cannot be made and the claim is *not tested*.
 
     Rule: the best cell (largest ``acc``) must not lie at the smallest or largest learning rate
     of the grid (an optimum on the grid edge is not an optimum) — else *not tested*. Then ``E``
@@ -67,6 +69,8 @@ def edge_optimum(cells: pd.DataFrame, z: float = 2.0, acc: str = "plateau_acc") 
     if "acc_drift" in cells:
         rising = cells["acc_drift"] > z * cells["acc_drift_se"]
     left_out = {str(k): int(v) for k, v in cells.loc[rising, "phase"].value_counts().items()}
+    n_phase = cells["phase"].value_counts()
+    lost = [ph for ph, n in left_out.items() if ph != "edge" and n > n_phase.get(ph, 0) / 2]
     cells, region = cells[~rising], region[~rising]
     if cells.empty:
         return {"n_left_out": int(rising.sum()), "left_out_phases": left_out, "verdict": NOT_TESTED,
@@ -83,7 +87,15 @@ def edge_optimum(cells: pd.DataFrame, z: float = 2.0, acc: str = "plateau_acc") 
     out.update(edge_best=E.to_dict(), outside_best=O.to_dict())
     lo_e, hi_e = E[acc] - z * E[acc + "_se"], E[acc] + z * E[acc + "_se"]
     lo_o, hi_o = O[acc] - z * O[acc + "_se"], O[acc] + z * O[acc + "_se"]
-    if not interior:
+    if lost:
+        verdict, reason = (
+            NOT_TESTED,
+            (
+                f"most {' and '.join(lost)} cells are still learning at the end of the window: "
+                "no comparison with that phase"
+            ),
+        )
+    elif not interior:
         verdict, reason = NOT_TESTED, "the best cell lies on the learning-rate edge of the grid"
     elif lo_e > hi_o:
         verdict, reason = REPRODUCED, "the edge region's best beats every other cell"

@@ -280,6 +280,10 @@ def test_edge_optimum_rules():
     # a cell still learning is left out: here the would-be winner outside the edge region
     rising = edge_optimum(_table([0.5, 0.7, 0.6, 0.55, 0.5], lam, drift=[0, 0.05, 0, 0, 0]))
     assert rising["n_left_out"] == 1 and rising["verdict"] == "reproduced"
+    # most ordered cells still learning: the edge cannot be compared with the ordered phase
+    most = edge_optimum(_table([0.5, 0.52, 0.6, 0.55, 0.5], lam, drift=[0.05, 0.05, 0, 0, 0]))
+    assert most["n_left_out"] == 2 and most["verdict"] == "not tested at this preset"
+    assert "ordered" in most["reason"]
 
 
 def test_weight_decay_effect_and_scaling_rules():

@@ -471,6 +471,13 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_optimum.py",),
     ),
     M(
+        "edge-optimum-ignores-unfinished-phases",
+        "fpt_core/edge_claims.py",
+        "    if lost:\n",
+        "    if False:\n",
+        ("tests/test_chaos_tanh.py",),
+    ),
+    M(
         "farms-windows-per-dim-ignored",
         "fpt_core/farms.py",
         "k = per_dim if per_dim is not None else math.ceil(span / stride) + 1",
