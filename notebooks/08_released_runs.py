@@ -322,7 +322,16 @@ if runs.fpt_only:
             f"{runs.fpt_target:g} (95 % CI)",
         )  # fmt: skip
     )
-    display(Markdown(f"Smallest mean at K = {k_star} (grid {sr['K'].min()}–{sr['K'].max()})."))
+    star = sr.loc[sr["K"] == k_star].iloc[0]
+    ties = sr.loc[(sr["K"] != k_star) & (sr["lo"] <= star["hi"]), "K"].tolist()
+    where = "interior to" if sr["K"].min() < k_star < sr["K"].max() else "on the edge of"
+    display(Markdown(
+        f"Smallest mean first-passage time at K = {k_star}, {star['mean']:.2f} ± "
+        f"{1.96 * star['se']:.2f}, {where} the grid {sr['K'].min()}–{sr['K'].max()}; "
+        + (f"K = {', '.join(map(str, ties))} {'is' if len(ties) == 1 else 'are'} "
+           "indistinguishable from it (95 % intervals overlap)." if ties
+           else "every other K is slower beyond the 95 % intervals.")
+    ))  # fmt: skip
 else:
     k_star = None
     display(Markdown("This folder has no `SR_frac_of_smallest_w` scan."))
