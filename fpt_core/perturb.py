@@ -147,31 +147,39 @@ class Perturbation:
         """
         R, dev = state.R, state.alive.device
         total = state.config.epochs * state.steps_per_epoch
-        mem = self.memory(state)
+        clocks = self.memory(state).setdefault("clocks", [{} for _ in range(R)])
         t_prev = self._previous_eval_step(state) / state.steps_per_epoch
-        t_now = state.epoch
-        counts = [0] * R
-        if self.schedule == "poisson":
-            if "next" not in mem:
-                mem["rng"] = [
-                    np.random.default_rng(derive_seed(s, f"poisson:{self.rate!r}"))
-                    for s in state.seeds
-                ]
-                mem["next"] = [float(g.exponential(1.0 / self.rate)) for g in mem["rng"]]
-            for r in range(R):
-                while mem["next"][r] <= t_now + _EPS:
-                    counts[r] += 1
-                    mem["next"][r] += float(mem["rng"][r].exponential(1.0 / self.rate))
-        else:
-            k_now = math.floor(t_now / self.tau + _EPS)
-            k_prev = math.floor(t_prev / self.tau + _EPS)
-            if self.schedule == "once":
-                k_now, k_prev = min(k_now, 1), min(k_prev, 1)
-            counts = [k_now - k_prev] * R
+        counts = [
+            self.arrivals(s, t_prev, state.epoch, clock)
+            for s, clock in zip(state.seeds, clocks, strict=True)
+        ]
         mask = torch.tensor([c > 0 for c in counts], device=dev) & state.alive
         if state.step >= total:  # nothing after the last evaluation
             mask[:] = False
         return mask, counts
+
+    def arrivals(self, seed: int, t_prev: float, t_now: float, clock: dict[str, Any]) -> int:
+        """Perturbations due in (``t_prev``, ``t_now``] epochs for the run ``seed``.
+
+        Periodic: the multiples of τ in that interval; once: τ itself, if in it; Poisson: the
+        arrivals of the run's own stream, seeded by ``(seed, "poisson:<rate>")``, whose state is
+        kept in ``clock`` (an empty dict at the start of the run). The engine's hooks and
+        :class:`fpt_core.plain.Perturber` both count with this.
+        """
+        if self.schedule == "poisson":
+            if "next" not in clock:
+                clock["rng"] = np.random.default_rng(derive_seed(seed, f"poisson:{self.rate!r}"))
+                clock["next"] = float(clock["rng"].exponential(1.0 / self.rate))
+            n = 0
+            while clock["next"] <= t_now + _EPS:
+                n += 1
+                clock["next"] += float(clock["rng"].exponential(1.0 / self.rate))
+            return n
+        k_now = math.floor(t_now / self.tau + _EPS)
+        k_prev = math.floor(t_prev / self.tau + _EPS)
+        if self.schedule == "once":
+            k_now, k_prev = min(k_now, 1), min(k_prev, 1)
+        return k_now - k_prev
 
     def __call__(self, state: EnsembleState) -> None:
         mask, counts = self.due(state)

@@ -33,7 +33,6 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -71,8 +70,12 @@ def _clear_momentum(optimizer: torch.optim.Optimizer | None, masks=None) -> None
     for group in optimizer.param_groups:
         for p in group["params"]:
             buf = optimizer.state.get(p, {}).get("momentum_buffer")
-            if buf is not None:
-                buf.masked_fill_(masks[p], 0.0) if masks is not None else buf.zero_()
+            if buf is None:
+                continue
+            if masks is None:
+                buf.zero_()
+            elif p in masks:
+                buf.masked_fill_(masks[p], 0.0)
 
 
 def _check_fresh(model: nn.Module, fresh: nn.Module) -> None:
@@ -136,14 +139,8 @@ def partial_reset_(
     sel = dict(zip(views, chosen, strict=True))
     with torch.no_grad():
         ops.replace_(views, _views(dict(fresh.named_parameters())), sel)
-    _clear_momentum(optimizer, {params[k]: sel[k][0] for k in params} | _none_masks(model, params))
+    _clear_momentum(optimizer, {params[k]: sel[k][0] for k in params})
     return int(sum(int(c.sum()) for c in chosen))
-
-
-def _none_masks(model: nn.Module, params: Mapping[str, torch.Tensor]) -> dict:
-    """Empty masks for the parameters a partial reset does not touch."""
-    return {p: torch.zeros_like(p, dtype=torch.bool) for k, p in model.named_parameters()
-            if k not in params}  # fmt: skip
 
 
 def reset_(
@@ -213,27 +210,12 @@ class Perturber:
                 raise ValueError("schedule='poisson' of warm_restart needs lr_schedule='constant'")
         self.lr_schedule = lr_schedule
         self.lr_factor, self.lr_restart_step, self.events = 1.0, 0, []
-        self._since, self._rng, self._next = math.inf, None, math.inf
-
-    def _due(self, epoch: float) -> int:
-        h = self.hook
-        if h.schedule == "poisson":
-            if self._rng is None:
-                self._rng = np.random.default_rng(derive_seed(self.seed, f"poisson:{h.rate!r}"))
-                self._next = float(self._rng.exponential(1.0 / h.rate))
-            n = 0
-            while self._next <= epoch + 1e-9:
-                n += 1
-                self._next += float(self._rng.exponential(1.0 / h.rate))
-            return n
-        k_now, k_prev = math.floor(epoch / h.tau + 1e-9), math.floor((epoch - 1) / h.tau + 1e-9)
-        if h.schedule == "once":
-            k_now, k_prev = min(k_now, 1), min(k_prev, 1)
-        return k_now - k_prev
+        self._since, self._clock = math.inf, {}
 
     def step(self, epoch: int, step: int | None = None) -> bool:
         """Apply the perturbation if it is due at the end of ``epoch``; True if applied."""
-        h, n = self.hook, self._due(epoch)
+        h = self.hook
+        n = h.arrivals(self.seed, epoch - 1, epoch, self._clock)
         stream = f"{h.kind}:{epoch if step is None else step}"
         if n > 0:
             fresh = (

@@ -379,8 +379,8 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "poisson-waiting-time-uses-rate-as-mean",
         "fpt_core/perturb.py",
-        'mem["next"][r] += float(mem["rng"][r].exponential(1.0 / self.rate))',
-        'mem["next"][r] += float(mem["rng"][r].exponential(self.rate))',
+        'clock["next"] += float(clock["rng"].exponential(1.0 / self.rate))',
+        'clock["next"] += float(clock["rng"].exponential(self.rate))',
         ("tests/test_perturb.py",),
     ),
     M(
