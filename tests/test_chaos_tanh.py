@@ -233,7 +233,12 @@ def test_power_law_recovers_a_simulated_exponent():
         power_law([1, 1, 1], [1, 2, 3])
 
 
-def test_run_edge_grid_smoke():
+def test_run_edge_grid_smoke(monkeypatch):
+    import fpt_core.edge_grid as eg
+
+    seen = []
+    real = eg.convergence
+    monkeypatch.setattr(eg, "convergence", lambda *a, **k: seen.append(k["z"]) or real(*a, **k))
     x, y = _data(n=300, d=8, c=3, dtype=torch.float32)
     data = type("D", (), dict(x_train=x[:200], y_train=y[:200], x_test=x[200:], y_test=y[200:],
                               n_classes=3))()  # fmt: skip
@@ -248,6 +253,15 @@ def test_run_edge_grid_smoke():
         assert r.phase == classify(r.lam_net, r.lam_net_se)
         assert r.lam_excess == pytest.approx(r.lam_train - r.wd_floor)
     assert c["wd_floor"].iloc[0] == 0.0 and c["wd_floor"].iloc[1] < 0
+    # convergence at the 95 % t critical value for 2 seeds (1 degree of freedom: 12.71), not 2 SE
+    t1 = 12.7062047
+    for r in c.itertuples():
+        assert r.net_converged == (
+            abs(r.lam_net_half - r.lam_net) <= t1 * r.lam_net_half_se + 1e-12
+        )
+    assert seen == [pytest.approx(t1)]
+    conv = convergence(g.run.result.per_epoch(g.steps_per_epoch), 2, z=t1)
+    assert list(c["train_converged"]) == list(conv["converged"])
     with pytest.raises(ValueError, match="target"):
         run_edge_grid(data, [(0.1, 0.0, 0.0)], [0, 1], hidden=4, batch_size=20, warmup=1,
                       n_steps=10, transient=0, renorm_every=5, d0=1e-3, target=1.5,
@@ -302,3 +316,24 @@ def test_weight_decay_effect_and_scaling_rules():
     shifted = scaling_in_phase(cells.assign(fpt=cells["fpt"] + 5.0), "ordered")
     assert shifted["exponent"] < 1 and shifted["offset"] == pytest.approx(5.0)
     assert scaling_absent(scaling_in_phase(cells, "chaotic")) == "not tested at this preset"
+
+
+def test_block_rates_follow_a_rising_exponent_block_by_block():
+    """Multiplier e^{-1 + 2t/n}: the rate over steps [a, b) is the mean of -1 + 2t/n there."""
+    from fpt_core.edge_grid import block_rates
+
+    x0 = torch.ones(4, 1, dtype=F64)
+    n = 100
+    r = lyapunov_benettin(lambda x, t: x * math.exp(-1 + 2 * t / n), x0, n_steps=n,
+                          renorm_every=5, d0=1e-6)  # fmt: skip
+    b = block_rates(r, 4, n_groups=2)
+    assert list(b["start"].unique()) == [0, 25, 50, 75]
+    for blk, start in enumerate((0, 25, 50, 75)):
+        want = np.mean([-1 + 2 * t / n for t in range(start, start + 25)])
+        assert b[b["block"] == blk]["rate"].to_numpy() == pytest.approx([want, want], abs=1e-9)
+    steady = lyapunov_benettin(lambda x, t: 0.7 * x, x0, n_steps=40, renorm_every=5, d0=1e-6)
+    assert block_rates(steady, 2)["rate"].to_numpy() == pytest.approx([math.log(0.7)] * 2)
+    with pytest.raises(ValueError, match="n_groups"):
+        block_rates(steady, 2, n_groups=3)
+    with pytest.raises(ValueError, match="n_blocks"):
+        block_rates(steady, 9)

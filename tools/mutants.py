@@ -457,6 +457,20 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_chaos_tanh.py",),
     ),
     M(
+        "edge-grid-convergence-at-2-se",
+        "fpt_core/edge_grid.py",
+        "z_conv = float(stats.t.ppf(0.975, len(seeds) - 1))",
+        "z_conv = z",
+        ("tests/test_chaos_tanh.py",),
+    ),
+    M(
+        "block-rates-over-the-whole-window",
+        "fpt_core/edge_grid.py",
+        "/ lengths[m].sum() * result.steps_per_unit",
+        "/ lengths.sum() * result.steps_per_unit",
+        ("tests/test_chaos_tanh.py",),
+    ),
+    M(
         "benettin-projection-ignored",
         "fpt_core/pytree.py",
         "    out = project(diff)\n",
