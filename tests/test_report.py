@@ -36,3 +36,26 @@ def test_presets_resolve():
         presets.resolve(table, "huge")
     with pytest.raises(ValueError, match="'epochs' is not a knob"):
         presets.resolve(table, "tiny", epochs=3)
+
+
+def test_every_notebook_has_its_presets_in_the_one_presets_file(tmp_path):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    stems = sorted(p.stem for p in (root / "notebooks").glob("[0-9]*.py"))
+    for stem in stems:
+        table = presets.load(stem, root / "notebooks" / "presets.yml")
+        assert list(table) == ["tiny", "default", "paper"]
+        assert table["tiny"].keys() == table["default"].keys() == table["paper"].keys()
+    # the shared bases are merged in (YAML anchors), not left as keys
+    assert presets.load("01_qss")["default"]["dataset"] == "mnist1d"
+    assert "<<" not in presets.load("01_qss")["paper"]
+    with pytest.raises(ValueError, match="stem='99_nothing'"):
+        presets.load("99_nothing")
+    bad = tmp_path / "p.yml"
+    bad.write_text("x:\n  tiny: {a: 1}\n  default: {a: 2}\n  paper: {b: 3}\n")
+    with pytest.raises(ValueError, match="same knobs"):
+        presets.load("x", bad)
+    bad.write_text("x:\n  tiny: {a: 1}\n  default: {a: 2}\n")
+    with pytest.raises(ValueError, match="must be"):
+        presets.load("x", bad)
