@@ -113,6 +113,7 @@ def train_task(
     data_root: str | None = None,
     download: bool = False,
     hooks: Sequence[Hook] = (),
+    checkpoint_every: int | None = None,
 ) -> dict[str, Any]:
     """One cluster task: train the runs of ``chunk`` the store lacks and save them there.
 
@@ -168,6 +169,7 @@ def train_task(
             hooks=ensemble_hooks(config, hooks),
             store=store,
             progress=False,
+            checkpoint_every=checkpoint_every,
         )
     done = {k for _, k in todo}
     return {
@@ -200,6 +202,7 @@ def train_on_cluster(
     hooks: Sequence[Hook] = (),
     progress: bool = True,
     retries: int = RETRIES,
+    checkpoint_every: int | None = None,
 ) -> list[dict[str, Any]]:
     """Submit one :func:`train_task` per chunk and wait for all of them.
 
@@ -258,6 +261,7 @@ def train_on_cluster(
             droot,
             bool(download),
             list(hooks),
+            checkpoint_every,
             key=_task_key(chunk, root, submission),
             retries=retries,
         )

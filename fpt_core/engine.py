@@ -28,6 +28,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -36,12 +37,14 @@ from torch import nn
 from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 from tqdm import tqdm
 
+from . import checkpoint as ckpt
 from .augment import random_crop_flip
 from .batched import MLPKernel, is_plain_mlp
 from .config import TrainConfig
 from .data import Data
 from .grouped import grouped_forward, grouped_grads
 from .models import build_model, has_batchnorm
+from .optim import sgd_step, uniform_step
 from .progress import emit as emit_progress
 
 __all__ = ["ENGINE_VERSION", "EnsembleState", "Hook", "train_ensemble", "derive_seed", "init_model"]
@@ -160,47 +163,6 @@ def _grads_loop(state: EnsembleState, xb: torch.Tensor, yb: torch.Tensor):
     return grads, losses
 
 
-def _uniform(state: EnsembleState) -> bool:
-    """All replicas alive and every learning-rate scale 1: one fused SGD step serves them all."""
-    return bool(state.alive.all()) and all(bool((s == 1).all()) for s in state.lr_scale.values())
-
-
-@torch.no_grad()
-def _sgd_step(
-    state: EnsembleState, grads: dict[str, torch.Tensor], lr: float, uniform: bool
-) -> None:
-    cfg = state.config
-    names = list(state.params)
-    if uniform and hasattr(torch, "_fused_sgd_"):  # one pass over θ, b, g per tensor
-        torch._fused_sgd_(
-            [state.params[k] for k in names],
-            # the fused kernel walks θ and g as flat memory: their strides must agree
-            [
-                grads[k] if grads[k].stride() == state.params[k].stride() else grads[k].contiguous()
-                for k in names
-            ],
-            [state.momentum[k] for k in names] if cfg.momentum else [],
-            weight_decay=cfg.weight_decay,
-            momentum=cfg.momentum,
-            lr=lr,
-            dampening=0.0,
-            nesterov=False,
-            maximize=False,
-            is_first_step=False,
-        )
-        return
-    alive = state.alive.to(state.params[names[0]].dtype)
-    for k in names:
-        p, g = state.params[k], grads[k]
-        shape = (-1, *([1] * (p.ndim - 1)))
-        g = torch.where(state.alive.view(shape), g, 0.0)  # a dead replica's NaN stays out
-        if cfg.weight_decay:
-            g = g.add_(p, alpha=cfg.weight_decay)
-        if cfg.momentum:
-            g = state.momentum[k].mul_(cfg.momentum).add_(g)
-        p.addcmul_(g, (lr * state.lr_scale[k] * alive).view(shape), value=-1.0)
-
-
 @torch.no_grad()
 def evaluate(state: EnsembleState, chunk_elems: int = 1 << 18) -> tuple[torch.Tensor, torch.Tensor]:
     """Test accuracy (correct / n, float64 on the CPU) and mean cross-entropy per replica, (R,) each."""
@@ -268,6 +230,8 @@ def train_ensemble(
     *,
     hooks: Sequence[Hook] = (),
     progress: bool = True,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int | None = None,
 ) -> list[dict[str, Any]]:
     """Train one replica per seed, all at once, on ``data`` (already on the training device).
 
@@ -277,7 +241,19 @@ def train_ensemble(
     run after every evaluation except the first, in order, and may change the state; a hook with
     a ``start(state)`` method also has it called once, after the evaluation at step 0 and before
     the first step.
+
+    With ``checkpoint`` (a file path) and ``checkpoint_every`` (epochs ≥ 1), the full state is
+    written there atomically every ``checkpoint_every`` epochs (:mod:`fpt_core.checkpoint`); a
+    call that finds a checkpoint of the same configuration, seeds and engine version continues
+    from it, bit-identically to an uninterrupted run at the same thread count. Every hook must
+    then have ``state_dict``/``load_state_dict`` (checked before training).
     """
+    if checkpoint is not None:
+        if not (isinstance(checkpoint_every, int) and checkpoint_every >= 1):
+            raise ValueError(
+                f"checkpoint_every={checkpoint_every!r} must be an integer ≥ 1 (epochs)"
+            )
+        ckpt.check_hooks(hooks)
     t0 = time.perf_counter()
     state = _new_state(config, seeds, data)
     R, dev, N, B = state.R, data.x_train.device, data.n_train, config.batch_size
@@ -300,33 +276,48 @@ def train_ensemble(
         if config.precision == "bf16"
         else contextlib.nullcontext()
     )
-    gens = [torch.Generator().manual_seed(derive_seed(s, "order")) for s in seeds]
-    traj = {
-        k: [[] for _ in range(R)] for k in ("step", "epoch", "test_acc", "test_loss", "train_loss")
+    # everything the loop carries from step to step (a checkpoint saves it with the state)
+    loop: dict[str, Any] = {
+        "gens": [torch.Generator().manual_seed(derive_seed(s, "order")) for s in seeds],
+        "aug_gens": aug_gens,
+        "traj": {
+            k: [[] for _ in range(R)]
+            for k in ("step", "epoch", "test_acc", "test_loss", "train_loss")
+        },
+        "diverged_step": [None] * R,
+        "loss_sum": torch.zeros(R, device=dev),
+        "loss_n": 0,
     }
-    diverged_step: list[int | None] = [None] * R
-    loss_sum = torch.zeros(R, device=dev)
-    loss_n = 0
+    traj, gens = loop["traj"], loop["gens"]
 
     def log_eval() -> None:
-        nonlocal loss_sum, loss_n
         acc, loss = evaluate(state)
-        train = (loss_sum / loss_n) if loss_n else torch.full((R,), float("nan"), device=dev)
+        n = loop["loss_n"]
+        train = (loop["loss_sum"] / n) if n else torch.full((R,), float("nan"), device=dev)
         for r in torch.nonzero(state.alive).flatten().tolist():
             for name, v in (("test_acc", acc), ("test_loss", loss), ("train_loss", train)):
                 traj[name][r].append(float(v[r]))
             traj["step"][r].append(state.step)
             traj["epoch"][r].append(state.epoch)
-        loss_sum, loss_n = torch.zeros(R, device=dev), 0
+        loop["loss_sum"], loop["loss_n"] = torch.zeros(R, device=dev), 0
 
-    log_eval()
-    for hook in hooks:  # a protocol that acts at initialisation too (e.g. TempBalance)
-        start = getattr(hook, "start", None)
-        if start is not None:
-            start(state)
-    uniform = _uniform(state)
+    if checkpoint is not None and ckpt.load(checkpoint, state, loop, hooks):
+        traj = loop["traj"]
+    else:
+        log_eval()
+        for hook in hooks:  # a protocol that acts at initialisation too (e.g. TempBalance)
+            start = getattr(hook, "start", None)
+            if start is not None:
+                start(state)
+    diverged_step = loop["diverged_step"]
+    uniform = uniform_step(state)
     bar = tqdm(
-        total=config.epochs, desc=f"train R={R}", unit="epoch", disable=not progress, leave=False
+        total=config.epochs,
+        desc=f"train R={R}",
+        unit="epoch",
+        disable=not progress,
+        leave=False,
+        initial=state.step // spe,
     )
     perm = None
     while state.step < total:
@@ -351,18 +342,21 @@ def train_ensemble(
             state.alive &= ~bad
             uniform = False
         lr = config.lr_at(state.step - state.lr_restart_step, total)
-        _sgd_step(state, grads, lr, uniform)
-        loss_sum += torch.where(state.alive, losses, torch.zeros_like(losses)).detach()
-        loss_n += 1
+        sgd_step(state, grads, lr, uniform)
+        loop["loss_sum"] += torch.where(state.alive, losses, torch.zeros_like(losses)).detach()
+        loop["loss_n"] += 1
         state.step += 1
         if state.step % eval_every == 0 or state.step == total:
             log_eval()
             for hook in hooks:
                 hook(state)
-            uniform = _uniform(state)
+            uniform = uniform_step(state)
         if state.step % spe == 0:
             bar.update(1)
             emit_progress("epoch", epoch=state.step // spe, epochs=config.epochs, replicas=R)
+            if checkpoint is not None and (state.step // spe) % checkpoint_every == 0:
+                if state.step < total:
+                    ckpt.save(checkpoint, state, loop, hooks)
     bar.close()
     wall = time.perf_counter() - t0
     return [

@@ -40,6 +40,7 @@ References: Ash & Adams, NeurIPS 33 (2020) (shrink & perturb); Loshchilov & Hutt
 
 from __future__ import annotations
 
+import copy
 import math
 import weakref
 from typing import Any
@@ -134,6 +135,15 @@ class Perturbation:
             self._state_ref = weakref.ref(state)
             self._memory = {}
         return self._memory
+
+    def state_dict(self, state: EnsembleState) -> dict[str, Any]:
+        """This ensemble's memory (schedule clocks, Poisson streams), for a checkpoint."""
+        return copy.deepcopy(self.memory(state))
+
+    def load_state_dict(self, state: EnsembleState, d: dict[str, Any]) -> None:
+        """Continue ``state`` with the memory saved by :meth:`state_dict`."""
+        self._state_ref = weakref.ref(state)
+        self._memory = copy.deepcopy(d)
 
     @staticmethod
     def _previous_eval_step(state: EnsembleState) -> int:

@@ -15,12 +15,14 @@ holding a scheduler address), each chunk becomes one task on the cluster instead
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +30,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from .checkpoint import check_hooks
 from .config import TrainConfig
 from .data import Data, load_dataset
 from .device import resolve_device
@@ -114,6 +117,7 @@ def train_chunk(
     hooks: Sequence[Hook] = (),
     store: Store | None = None,
     progress: bool = False,
+    checkpoint_every: int | None = None,
 ) -> list[dict[str, Any]]:
     """Train one chunk of runs as one batched ensemble, complete their records, save them.
 
@@ -136,6 +140,9 @@ def train_chunk(
         Each record is saved there (atomically) once the whole chunk has finished.
     progress : bool
         Show the per-epoch progress bar.
+    checkpoint_every : int, optional
+        Checkpoint the chunk every that many epochs under ``store`` (:func:`checkpoint_path`) and
+        continue from a checkpoint found there; the file is removed once the chunk is saved.
 
     Returns
     -------
@@ -144,7 +151,13 @@ def train_chunk(
         :func:`fpt_core.engine.train_ensemble` plus ``key``, ``config``, ``engine_version``,
         ``device``, ``torch`` and ``created`` (UTC, ISO 8601, seconds).
     """
-    records = train_ensemble(config, [s for s, _ in chunk], data, hooks=hooks, progress=progress)
+    path = None
+    if checkpoint_every is not None:
+        if store is None:
+            raise ValueError("checkpoint_every needs a store: checkpoints are written there")
+        path = checkpoint_path(store, [k for _, k in chunk])
+    records = train_ensemble(config, [s for s, _ in chunk], data, hooks=hooks, progress=progress,
+                             checkpoint=path, checkpoint_every=checkpoint_every)  # fmt: skip
     cfg_dict = config.to_dict()
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     for (_, key), rec in zip(chunk, records, strict=True):
@@ -158,7 +171,16 @@ def train_chunk(
         )
         if store is not None:
             store.save(rec)
+    if path is not None:
+        path.unlink(missing_ok=True)
     return records
+
+
+def checkpoint_path(store: Store, keys: Sequence[str]) -> Path:
+    """Where the checkpoint of the chunk of runs ``keys`` lives: ``<store>/checkpoints/<id>.pt``,
+    ``id`` a hash of the keys (the chunk's configuration, seeds and engine version)."""
+    digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:24]
+    return Path(store.root) / "checkpoints" / f"{digest}.pt"
 
 
 def run_ensemble(
@@ -173,6 +195,7 @@ def run_ensemble(
     hooks: Iterable[Hook] = (),
     progress: bool = True,
     client: Any = None,
+    checkpoint_every: int | None = None,
 ) -> EnsembleResult:
     """Train (or reuse) one run per seed of ``config``.
 
@@ -205,6 +228,11 @@ def run_ensemble(
         variable ``FPT_DASK_SCHEDULER`` if it is set and ``store`` is not ``None``, else train in
         this process. A cluster needs a ``store`` on a filesystem the workers share: workers
         write the runs there and this process reads them back. See :mod:`fpt_core.cluster`.
+    checkpoint_every : int, optional
+        Checkpoint each chunk every that many epochs in the store (``checkpoints/``) and continue
+        an interrupted chunk from its checkpoint, bit-identically (same thread count). Every hook
+        needs ``state_dict``/``load_state_dict`` (checked before training). Not part of the runs'
+        keys: it does not change what a run computes.
 
     Returns
     -------
@@ -217,6 +245,14 @@ def run_ensemble(
     seed_list = _seeds(seeds)
     if not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size={chunk_size!r} must be an integer ≥ 1")
+    if checkpoint_every is not None:
+        if not (isinstance(checkpoint_every, int) and checkpoint_every >= 1):
+            raise ValueError(
+                f"checkpoint_every={checkpoint_every!r} must be an integer ≥ 1 (epochs)"
+            )
+        if store is None:
+            raise ValueError("checkpoint_every needs a store: checkpoints are written there")
+        check_hooks(ensemble_hooks(config, hooks))
     on_cluster = client is not None or (
         store is not None and bool(os.environ.get("FPT_DASK_SCHEDULER"))
     )
@@ -244,6 +280,7 @@ def run_ensemble(
                 download=download,
                 hooks=list(hooks),
                 progress=progress,
+                checkpoint_every=checkpoint_every,
             )
         records = store.load_many(keys)  # type: ignore[union-attr]
         dev_name = ",".join(sorted({str(r.get("device")) for r in records}))
@@ -279,6 +316,7 @@ def run_ensemble(
                 hooks=all_hooks,
                 store=store,
                 progress=progress,
+                checkpoint_every=checkpoint_every,
             )
             trained.update((rec["key"], rec) for rec in records)
             emit_progress("chunk", runs=len(chunk))

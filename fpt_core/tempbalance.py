@@ -355,6 +355,14 @@ class TempBalance:
             )
         return out
 
+    def state_dict(self, state: Any) -> dict[str, Any]:
+        """When the next assignment is due, for a checkpoint."""
+        return {"next_epoch": self._next_epoch, "first": self._first}
+
+    def load_state_dict(self, state: Any, d: dict[str, Any]) -> None:
+        self._state_ref = weakref.ref(state)
+        self._next_epoch, self._first = d["next_epoch"], d["first"]
+
     def start(self, state: Any) -> None:
         """Assign factors from the initial weights (called by the engine before the first step)."""
         self._state_ref = weakref.ref(state)

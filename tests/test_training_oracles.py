@@ -28,7 +28,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from fpt_core import engine
+from fpt_core import optim
 from fpt_core.config import TrainConfig
 from fpt_core.data import Data
 from fpt_core.engine import derive_seed, init_model, train_ensemble
@@ -175,7 +175,7 @@ class Capture:
             "buffers": copy(state.buffers),
             "lr_scale": copy(state.lr_scale),
             "alive": state.alive.clone(),
-            "uniform": engine._uniform(state),
+            "uniform": optim.uniform_step(state),
         }
 
 

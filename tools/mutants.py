@@ -52,14 +52,14 @@ MUTANTS: tuple[Mutant, ...] = (
     # -- engine: the SGD step on the slower path (per-layer learning-rate scales, a dead replica)
     M(
         "engine-scaled-step-drops-weight-decay",
-        "fpt_core/engine.py",
+        "fpt_core/optim.py",
         "        if cfg.weight_decay:\n            g = g.add_(p, alpha=cfg.weight_decay)\n",
         "",
         (ORACLES,),
     ),
     M(
         "engine-scale-inside-momentum",
-        "fpt_core/engine.py",
+        "fpt_core/optim.py",
         "        if cfg.momentum:\n            g = state.momentum[k].mul_(cfg.momentum).add_(g)\n"
         "        p.addcmul_(g, (lr * state.lr_scale[k] * alive).view(shape), value=-1.0)",
         "        g = g * state.lr_scale[k].view(shape)\n"
@@ -69,7 +69,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     M(
         "engine-fused-step-drops-weight-decay",
-        "fpt_core/engine.py",
+        "fpt_core/optim.py",
         "            weight_decay=cfg.weight_decay,\n",
         "            weight_decay=0.0,\n",
         ("tests/test_engine.py",),
@@ -83,7 +83,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     M(
         "engine-dead-replica-gradient-leaks",
-        "fpt_core/engine.py",
+        "fpt_core/optim.py",
         "        g = torch.where(state.alive.view(shape), g, 0.0)  # a dead replica's NaN stays out\n",
         "        g = g.clone()\n",
         (ORACLES,),
@@ -91,7 +91,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "engine-fused-step-kept-after-hooks-change-scales",
         "fpt_core/engine.py",
-        "            for hook in hooks:\n                hook(state)\n            uniform = _uniform(state)\n",
+        "            for hook in hooks:\n                hook(state)\n            uniform = uniform_step(state)\n",
         "            for hook in hooks:\n                hook(state)\n",
         (ORACLES,),
     ),
@@ -455,6 +455,27 @@ MUTANTS: tuple[Mutant, ...] = (
         "(v - v.mean(dim=-1, keepdim=True)) if k == last else v",
         "v",
         ("tests/test_chaos_tanh.py",),
+    ),
+    M(
+        "checkpoint-forgets-the-data-order",
+        "fpt_core/checkpoint.py",
+        '    for g, s in zip(loop["gens"], saved.pop("gens"), strict=True):\n        g.set_state(s)\n',
+        '    saved.pop("gens")\n',
+        ("tests/test_checkpoint.py",),
+    ),
+    M(
+        "checkpoint-forgets-the-hooks-state",
+        "fpt_core/checkpoint.py",
+        "        h.load_state_dict(state, d)\n",
+        "        pass\n",
+        ("tests/test_checkpoint.py",),
+    ),
+    M(
+        "checkpoint-forgets-momentum",
+        "fpt_core/checkpoint.py",
+        '                "momentum",\n',
+        "",
+        ("tests/test_checkpoint.py",),
     ),
     M(
         "edge-grid-convergence-at-2-se",
