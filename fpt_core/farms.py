@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .checks import check_int
 from .htsr import _fit, _weight_stack, esd, hill_alpha
 
 __all__ = ["FarmsFit", "aspect_ratio_table", "farms_alpha", "farms_esd"]
@@ -57,13 +58,6 @@ def _grid(length: int, window: int, stride: int | None, per_dim: int | None) -> 
     return np.unique(np.round(np.linspace(0, span, k)).astype(int))
 
 
-def _check_int(value, name: str) -> None:
-    if value is not None and not (
-        isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= 1
-    ):
-        raise ValueError(f"{name}={value!r} must be None or an integer ≥ 1")
-
-
 def _farms_windows(mats: torch.Tensor, aspect_ratio: float, size, stride, windows_per_dim):
     m, n = int(mats.shape[1]), int(mats.shape[2])  # m ≥ n
     if not (np.isfinite(aspect_ratio) and aspect_ratio >= 1):
@@ -72,7 +66,7 @@ def _farms_windows(mats: torch.Tensor, aspect_ratio: float, size, stride, window
             "weight is transposed so that rows ≥ cols)"
         )
     for value, name in ((size, "size"), (stride, "stride"), (windows_per_dim, "windows_per_dim")):
-        _check_int(value, name)
+        check_int(value, name, 1, allow_none=True)
     if stride is not None and windows_per_dim is not None:
         raise ValueError(
             f"stride={stride} and windows_per_dim={windows_per_dim}: give at most one of them"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .pytree import _check_int
+from .checks import check_int
 
 __all__ = ["JacobianNorm", "jacobian_norm"]
 
@@ -106,7 +106,7 @@ def jacobian_norm(
     if not x.is_floating_point():
         raise ValueError(f"x must be a floating point tensor, got dtype {x.dtype}")
     if chunk_size is not None:
-        chunk_size = _check_int(chunk_size, "chunk_size", 1)
+        chunk_size = check_int(chunk_size, "chunk_size", 1)
 
     def single(xi: torch.Tensor) -> torch.Tensor:
         return f(xi.unsqueeze(0)).squeeze(0) if batched else f(xi)

@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .checks import check_int
 from .pytree import (
     State,
     StepFn,
     _call_step,
-    _check_int,
     _leaves,
     _map,
     _norm,
@@ -241,9 +241,9 @@ def lyapunov_benettin(
     """
     if not callable(step):
         raise ValueError("step must be a callable (states, t) -> states")
-    n_steps = _check_int(n_steps, "n_steps", 1)
-    renorm_every = _check_int(renorm_every, "renorm_every", 1)
-    transient = _check_int(transient, "transient", 0)
+    n_steps = check_int(n_steps, "n_steps", 1)
+    renorm_every = check_int(renorm_every, "renorm_every", 1)
+    transient = check_int(transient, "transient", 0)
     if isinstance(d0, bool) or not isinstance(d0, (int, float)) or not (0 < d0 < math.inf):
         raise ValueError(f"d0 must be a finite number > 0, got {d0!r}")
     d0 = float(d0)
@@ -344,7 +344,7 @@ def convergence(result: LyapunovResult, n_groups: int = 1, *, z: float = 2.0) ->
     >>> bool(convergence(r)["converged"].iloc[0]), round(float(convergence(r)["half"].iloc[0]), 4)
     (True, -0.6931)
     """
-    n_groups = _check_int(n_groups, "n_groups", 1)
+    n_groups = check_int(n_groups, "n_groups", 1)
     if not (isinstance(z, (int, float)) and z > 0):
         raise ValueError(f"z must be a number > 0, got {z!r}")
     P = result.n_pairs

@@ -49,40 +49,13 @@ import numpy as np
 import torch
 
 from . import perturb_ops as ops
+from .checks import check_flag, check_number
 from .engine import EnsembleState, derive_seed
 
 __all__ = ["Perturbation", "ShrinkPerturb", "Reset", "PartialReset", "WarmRestart", "SCHEDULES"]
 
 SCHEDULES = ("periodic", "once", "poisson")
 _EPS = 1e-9
-
-
-def _number(
-    value: Any,
-    name: str,
-    *,
-    low: float,
-    high: float | None = None,
-    low_open: bool = True,
-    high_open: bool = False,
-) -> float:
-    """``value`` as a finite float in the given interval, else ``ValueError`` naming ``name``."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    x = float(value) if ok else math.nan
-    ok = ok and math.isfinite(x) and (x > low if low_open else x >= low)
-    if high is not None:
-        ok = ok and (x < high if high_open else x <= high)
-    if not ok:
-        lo = f"{'(' if low_open else '['}{low:g}"
-        hi = "∞)" if high is None else f"{high:g}{')' if high_open else ']'}"
-        raise ValueError(f"{name}={value!r} must be a finite number in {lo}, {hi}")
-    return x
-
-
-def _flag(value: Any, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name}={value!r} must be True or False")
-    return value
 
 
 def _bcast(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -116,14 +89,14 @@ class Perturbation:
                 raise ValueError(
                     f"tau={tau!r} must not be given with schedule='poisson' (use rate)"
                 )
-            self.rate = _number(rate, "rate", low=0.0)
+            self.rate = check_number(rate, "rate", low=0.0)
             self.tau = None
         else:
             if rate is not None:
                 raise ValueError(f"rate={rate!r} is only used with schedule='poisson'")
             if tau is None:
                 raise ValueError(f"tau must be given (> 0 epochs) with schedule={schedule!r}")
-            self.tau = _number(tau, "tau", low=0.0)
+            self.tau = check_number(tau, "tau", low=0.0)
             self.rate = None
         self._state_ref: weakref.ref | None = None
         self._memory: dict[str, Any] = {}
@@ -247,12 +220,12 @@ class ShrinkPerturb(Perturbation):
         tau: float | None = None,
         rate: float | None = None,
     ) -> None:
-        self.lam = _number(lam, "lam", low=0.0, high=1.0, low_open=False)
-        self.sigma = _number(sigma, "sigma", low=0.0, low_open=False)
+        self.lam = check_number(lam, "lam", low=0.0, high=1.0, low_open=False)
+        self.sigma = check_number(sigma, "sigma", low=0.0, low_open=False)
         if batchnorm not in ("shrink", "reset", "keep"):
             raise ValueError(f"batchnorm={batchnorm!r} must be 'shrink', 'reset' or 'keep'")
         self.batchnorm = batchnorm
-        self.reset_momentum = _flag(reset_momentum, "reset_momentum")
+        self.reset_momentum = check_flag(reset_momentum, "reset_momentum")
         super().__init__(schedule, tau, rate)
 
     def apply(self, state: EnsembleState, mask: torch.Tensor) -> dict[str, Any]:
@@ -327,8 +300,8 @@ class PartialReset(Perturbation):
         tau: float | None = None,
         rate: float | None = None,
     ) -> None:
-        self.f = _number(f, "f", low=0.0, high=1.0)
-        self.reset_momentum = _flag(reset_momentum, "reset_momentum")
+        self.f = check_number(f, "f", low=0.0, high=1.0)
+        self.reset_momentum = check_flag(reset_momentum, "reset_momentum")
         super().__init__(schedule, tau, rate)
 
     @staticmethod
@@ -385,10 +358,10 @@ class WarmRestart(Perturbation):
         tau: float | None = None,
         rate: float | None = None,
     ) -> None:
-        self.cycle = _number(cycle, "cycle", low=0.0)
-        self.peak = _number(peak, "peak", low=0.0)
-        self.floor = _number(floor, "floor", low=0.0, low_open=False)
-        self.reset_momentum = _flag(reset_momentum, "reset_momentum")
+        self.cycle = check_number(cycle, "cycle", low=0.0)
+        self.peak = check_number(peak, "peak", low=0.0)
+        self.floor = check_number(floor, "floor", low=0.0, low_open=False)
+        self.reset_momentum = check_flag(reset_momentum, "reset_momentum")
         super().__init__(schedule, tau, rate)
 
     def multiplier(self, since: np.ndarray | float) -> np.ndarray:

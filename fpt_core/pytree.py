@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from .checks import check_int
+
 __all__ = ["State", "StepFn"]
 
 State = torch.Tensor | Mapping[str, "State"]
@@ -97,12 +99,6 @@ def _random_unit(template: State, generator: torch.Generator) -> State:
     )
 
 
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
-    return int(value)
-
-
 def _prepare_x0(x0: Any, n_pairs: int | None) -> State:
     state = _as_state(x0, "x0")
     leaves = _leaves(state)
@@ -110,7 +106,7 @@ def _prepare_x0(x0: Any, n_pairs: int | None) -> State:
         if not leaf.is_floating_point():
             raise ValueError(f"x0 leaves must be floating point tensors, got dtype {leaf.dtype}")
     if n_pairs is not None:
-        n_pairs = _check_int(n_pairs, "n_pairs", 1)
+        n_pairs = check_int(n_pairs, "n_pairs", 1)
         return _map(lambda leaf: leaf.unsqueeze(0).expand(n_pairs, *leaf.shape).clone(), state)
     sizes = {leaf.shape[0] if leaf.ndim > 0 else None for leaf in leaves}
     if None in sizes:

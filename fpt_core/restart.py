@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from fpt_core.checks import check_positive_array
 from fpt_core.fpt import (
     _KM,
     FirstPassage,
@@ -68,15 +69,6 @@ __all__ = [
 ]
 
 _Rng = np.random.Generator | int | None
-
-
-def _check_positive(x: np.ndarray | float, name: str, increasing: bool = False) -> np.ndarray:
-    a = np.atleast_1d(np.asarray(x, dtype=float))
-    if a.ndim != 1 or a.size == 0 or not np.all(np.isfinite(a)) or np.any(a <= 0):
-        raise ValueError(f"{name} must be a non-empty 1-D array of finite values > 0")
-    if increasing and np.any(np.diff(a) <= 0):
-        raise ValueError(f"{name} must be strictly increasing")
-    return a
 
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -110,7 +102,7 @@ def sharp_restart_mean(
     ⟨T_τ⟩ = E[min(T, τ)] / P(T ≤ τ) = ∫_0^τ S(t) dt / (1 − S(τ)), S by Kaplan–Meier; needs
     τ ≤ horizon. References: Pal & Reuveni, PRL 118, 030603 (2017).
     """
-    km, taus = _KM(_check_fp(fp, "fp")), _check_positive(taus, "taus")
+    km, taus = _KM(_check_fp(fp, "fp")), check_positive_array(taus, "taus")
     level = _check_level(confidence_level)
 
     def curve(w: np.ndarray | None) -> np.ndarray:
@@ -159,7 +151,7 @@ def poisson_restart_mean(
     gives ⟨T_r⟩ accurately. References: Reuveni, PRL 116, 170601 (2016); Evans & Majumdar,
     PRL 106, 160601 (2011).
     """
-    km, rates = _KM(_check_fp(fp, "fp")), _check_positive(rates, "rates")
+    km, rates = _KM(_check_fp(fp, "fp")), check_positive_array(rates, "rates")
     level = _check_level(confidence_level)
     decay = np.exp(-np.outer(km.u, rates))  # (K, m)
 
@@ -261,7 +253,7 @@ def predict_mean_fpt(
     unperturbed = _check_fp(unperturbed, "unperturbed")
     tp = post_perturbation(perturbed, tau0, schedule=schedule, renewal=form == "renewal")
     keep = perturbed.times > tau0
-    taus = _check_positive(taus, "taus", increasing=True)
+    taus = check_positive_array(taus, "taus", increasing=True)
     level = _check_level(confidence_level)
     km0, kmp = _KM(unperturbed), _KM(tp)
     prev = np.concatenate([[0.0], taus[:-1]])
@@ -353,7 +345,7 @@ def predicted_survival(
     :func:`predict_mean_fpt`: f_τ(t) = f(t)·1[t ≤ τ] + S(τ) f_p(t − τ)·1[t > τ] (single form)."""
     if form not in ("single", "renewal"):
         raise ValueError(f"form={form!r} must be 'single' or 'renewal'")
-    tau = float(_check_positive(tau, "tau")[0])
+    tau = float(check_positive_array(tau, "tau")[0])
     km0 = _KM(_check_fp(unperturbed, "unperturbed"))
     kmp = _KM(post_perturbation(perturbed, tau0, schedule=schedule, renewal=form == "renewal"))
     return PredictedFPT(tau, form, km0, km0.sf(), kmp, kmp.sf())

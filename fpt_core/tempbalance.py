@@ -33,6 +33,7 @@ import torch
 from scipy.special import expit
 from torch import nn
 
+from .checks import check_flag, check_number
 from .htsr import weight_layer_names
 from .tb_analysis import (  # noqa: F401  (re-exported: the measuring tools used to live here)
     WeightSnapshot,
@@ -199,20 +200,6 @@ def _round(x: float, decimals: int) -> float | None:
     return round(float(x), decimals) if math.isfinite(x) else None
 
 
-def _check_bool(value: Any, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name}={value!r} must be True or False")
-    return value
-
-
-def _check_number(value: Any, name: str, lo: float, strict: bool = False) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < lo or (strict and value == lo):
-        rel = ">" if strict else "≥"
-        raise ValueError(f"{name}={value!r} must be a finite number {rel} {lo:g}")
-    return float(value)
-
-
 class TempBalance:
     """Engine protocol ``{"kind": "tempbalance", ...}``: per-layer learning rates from ESD α.
 
@@ -292,37 +279,37 @@ class TempBalance:
             raise ValueError(
                 f"assignment={assignment!r} must be 'tempbalance' or 'model_balancing'"
             )
-        self.s1 = _check_number(s1, "s1", 0.0)
-        self.s2 = _check_number(s2, "s2", 0.0)
+        self.s1 = check_number(s1, "s1", low=0.0, low_open=False)
+        self.s2 = check_number(s2, "s2", low=0.0, low_open=False)
         if self.s1 > self.s2:
             raise ValueError(f"s1={s1}, s2={s2}: need 0 ≤ s1 ≤ s2")
         if assignment == "model_balancing":
             if s is None:
                 raise ValueError("s must be given (a finite number ≥ 0) for model_balancing")
-            self.s: float | None = _check_number(s, "s", 0.0)
+            self.s: float | None = check_number(s, "s", low=0.0, low_open=False)
         elif s is not None:
             raise ValueError(f"s={s!r} is only used with assignment='model_balancing'")
         else:
             self.s = None
-        self.tau = _check_number(tau, "tau", 0.0, strict=True)
+        self.tau = check_number(tau, "tau", low=0.0)
         if method not in ("hill", "farms"):
             raise ValueError(f"method={method!r} must be 'hill' or 'farms'")
         if not (isinstance(every, int) and not isinstance(every, bool) and every >= 1):
             raise ValueError(f"every={every!r} must be an integer ≥ 1")
-        self.xmin_pos = _check_number(xmin_pos, "xmin_pos", 1.0, strict=True)
-        self.conv_norm = _check_number(conv_norm, "conv_norm", 0.0, strict=True)
+        self.xmin_pos = check_number(xmin_pos, "xmin_pos", low=1.0)
+        self.conv_norm = check_number(conv_norm, "conv_norm", low=0.0)
         if not (isinstance(min_eigs, int) and not isinstance(min_eigs, bool) and min_eigs >= 2):
             raise ValueError(f"min_eigs={min_eigs!r} must be an integer ≥ 2")
-        self.aspect_ratio = _check_number(aspect_ratio, "aspect_ratio", 1.0)
+        self.aspect_ratio = check_number(aspect_ratio, "aspect_ratio", low=1.0, low_open=False)
         if not (isinstance(decimals, int) and not isinstance(decimals, bool)) or not (
             0 <= decimals <= 12
         ):
             raise ValueError(f"decimals={decimals!r} must be an integer in [0, 12]")
         self.assignment = assignment
         self.method = method
-        self.exclude_first_last = _check_bool(exclude_first_last, "exclude_first_last")
-        self.batchnorm = _check_bool(batchnorm, "batchnorm")
-        self.apply = _check_bool(apply, "apply")
+        self.exclude_first_last = check_flag(exclude_first_last, "exclude_first_last")
+        self.batchnorm = check_flag(batchnorm, "batchnorm")
+        self.apply = check_flag(apply, "apply")
         self.every = every
         self.min_eigs = min_eigs
         self.decimals = decimals
