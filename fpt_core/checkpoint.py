@@ -39,19 +39,22 @@ def check_hooks(hooks: Any) -> None:
             )
 
 
-def _identity(state: Any) -> dict[str, Any]:
-    from .engine import ENGINE_VERSION
+def _identity(state: Any, version: str) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "engine": version,
+        "config": state.config.to_dict(),
+        "seeds": list(state.seeds),
+    }
 
-    return {"format": FORMAT, "engine": ENGINE_VERSION, "config": state.config.to_dict(),
-            "seeds": list(state.seeds)}  # fmt: skip
 
-
-def save(path: str | Path, state: Any, loop: dict[str, Any], hooks: Any) -> None:
-    """Write the chunk's state at an epoch boundary to ``path`` (atomically)."""
+def save(path: str | Path, state: Any, loop: dict[str, Any], hooks: Any, version: str) -> None:
+    """Write the chunk's state at an epoch boundary to ``path`` (atomically); ``version`` is the
+    engine's (a checkpoint of another engine version is never resumed)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     blob = {
-        "identity": _identity(state),
+        "identity": _identity(state, version),
         "state": {
             k: getattr(state, k)
             for k in (
@@ -79,14 +82,14 @@ def save(path: str | Path, state: Any, loop: dict[str, Any], hooks: Any) -> None
     os.replace(tmp, path)
 
 
-def load(path: str | Path, state: Any, loop: dict[str, Any], hooks: Any) -> bool:
+def load(path: str | Path, state: Any, loop: dict[str, Any], hooks: Any, version: str) -> bool:
     """Restore ``state``, ``loop`` and ``hooks`` from ``path``; False (nothing changed) if the
     file is absent or was written for another configuration, seed list or engine version."""
     path = Path(path)
     if not path.exists():
         return False
     blob = torch.load(path, map_location=state.alive.device, weights_only=False)
-    if blob.get("identity") != _identity(state) or len(blob["hooks"]) != len(hooks):
+    if blob.get("identity") != _identity(state, version) or len(blob["hooks"]) != len(hooks):
         return False
     for k, v in blob["state"].items():
         setattr(state, k, v)

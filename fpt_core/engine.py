@@ -301,7 +301,7 @@ def train_ensemble(
             traj["epoch"][r].append(state.epoch)
         loop["loss_sum"], loop["loss_n"] = torch.zeros(R, device=dev), 0
 
-    if checkpoint is not None and ckpt.load(checkpoint, state, loop, hooks):
+    if checkpoint is not None and ckpt.load(checkpoint, state, loop, hooks, ENGINE_VERSION):
         traj = loop["traj"]
     else:
         log_eval()
@@ -356,7 +356,7 @@ def train_ensemble(
             emit_progress("epoch", epoch=state.step // spe, epochs=config.epochs, replicas=R)
             if checkpoint is not None and (state.step // spe) % checkpoint_every == 0:
                 if state.step < total:
-                    ckpt.save(checkpoint, state, loop, hooks)
+                    ckpt.save(checkpoint, state, loop, hooks, ENGINE_VERSION)
     bar.close()
     wall = time.perf_counter() - t0
     return [
