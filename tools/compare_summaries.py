@@ -5,7 +5,7 @@
 For every ``<stem>.summary.json`` in OLD_DIR, walks the JSON tree of the same file in NEW_DIR and
 lists each path whose value changed (numbers within ``--rtol``; NaN equals NaN), is missing, or
 is new. Keys that record the machine rather than the science (``wall_time_s``, ``cpu_time_s``,
-``provenance``) are skipped. Exit status 1 when anything differs.
+``provenance``, ``git_commit``, ``peak_memory_mb``, and whether runs were trained or reused) are skipped. Exit status 1 when anything differs.
 """
 
 from __future__ import annotations
@@ -16,7 +16,15 @@ import math
 import sys
 from pathlib import Path
 
-SKIP = {"wall_time_s", "cpu_time_s", "provenance"}
+SKIP = {
+    "wall_time_s",
+    "cpu_time_s",
+    "provenance",
+    "git_commit",
+    "peak_memory_mb",
+    "n_trained",
+    "n_reused",
+}
 
 
 def diff(a, b, path: str = "", rtol: float = 1e-9) -> list[str]:
