@@ -18,45 +18,34 @@
 # SGD with momentum and report that the hyperparameters place the trained network in an ordered
 # or a chaotic phase, that generalisation is best at the edge between them, that weight decay
 # pushes the model towards order, and that in the ordered phase the training time obeys scaling
-# relations that vanish in the chaotic phase. This page tests each of these statements on a tanh
-# MLP (a fully analytic network) trained on MNIST-1D, with every cell of a hyperparameter grid
-# an ensemble of seeds, and says which ones this build reproduces.
+# relations that vanish in the chaotic phase. This page tests each statement on a tanh MLP
+# trained on MNIST-1D, every cell of a hyperparameter grid an ensemble of seeds.
 #
 # ```{glue:md} claims_box
 # :format: myst
 # ```
 #
-# Two different objects can be ordered or chaotic ({ref}`theory-chaos`), and this page measures
-# both:
+# Two objects can be ordered or chaotic ({ref}`theory-chaos`); this page measures both.
+# **The network map** $\Psi(h) = \tanh(W_1 h + b_1)$, the trained hidden-to-hidden layer, gives
+# the paper's order parameter: iterated from the first-layer representations of test inputs, its
+# tangent growth rate $\lambda_{\mathrm{net}}$ is the log of the *asymptotic Jacobian norm*
+# ({func}`fpt_core.tanh_mlp.network_map_exponent`). A cell is *ordered* if
+# $\lambda_{\mathrm{net}} < -2\,\mathrm{SE}$, *chaotic* if $> 2\,\mathrm{SE}$, *edge* otherwise
+# (SE over seeds); the critical value is the Lyapunov criterion $\lambda = 0$, not the paper's
+# dimension-dependent normalisation {cite}`feng2019optimal`. **The training map** is the optimiser
+# as a dynamical system on (weights, momentum); its largest Lyapunov exponent
+# $\lambda_{\mathrm{train}}$ is measured by Benettin's method in the metric $(\theta, \eta b)$,
+# with the exactly neutral direction of a softmax head (all output biases up by one constant,
+# which would pin $\lambda_{\mathrm{train}} \ge 0$ at weight decay 0) projected out, after a
+# warm-up, over ≥ 2000 steps, with a convergence check (last half against the whole window within
+# $t_{0.975,\,n-1}$ SE for $n$ seeds: 3.18 for 4). Weight decay contracts a loss-flat direction at
+# the exact rate $\ln\rho(A(\gamma))$ ({func}`fpt_core.tanh_mlp.weight_decay_floor`);
+# $\lambda_{\mathrm{train}} - \ln\rho$ is what it does *not* do by construction.
 #
-# 1. **The network map** — the paper's order parameter. The trained network's hidden-to-hidden
-#    layer $\Psi(h) = \tanh(W_1 h + b_1)$ is iterated from the first-layer representations of
-#    test inputs, and the growth rate of a tangent vector along the orbit,
-#    $\lambda_{\mathrm{net}} = \lim_n \frac1n \sum_t \ln \lVert J_t \hat u_t \rVert$, is the
-#    logarithm of the *asymptotic Jacobian norm* $\chi = e^{\lambda_{\mathrm{net}}}$
-#    ({func}`fpt_core.tanh_mlp.network_map_exponent`). A cell is *ordered* if
-#    $\lambda_{\mathrm{net}} < -2\,\mathrm{SE}$, *chaotic* if $\lambda_{\mathrm{net}} >
-#    2\,\mathrm{SE}$ and *edge* otherwise (SE over seeds). This is the phase classifier. Its
-#    critical value, $\chi = 1$, is the Lyapunov criterion; the paper's own normalisation, whose
-#    critical value depends on the dimension {cite}`feng2019optimal`, is not reproduced here.
-# 2. **The training map** — the optimiser as a dynamical system on (weights, momentum). Its
-#    largest Lyapunov exponent $\lambda_{\mathrm{train}}$ is measured by Benettin's method with
-#    the one exactly neutral direction of a softmax head (every output bias up by the same
-#    constant: multiplier 1 at weight decay 0, so $\lambda_{\mathrm{train}} \ge 0$ by
-#    construction unless it is removed) projected out, in the metric $(\theta, \eta b)$, after a
-#    warm-up, over a window of at least 2000 steps, with a convergence check (last half against
-#    the whole window within $t_{0.975,\,n-1}$ SE, the 95 % critical value of a standard error
-#    from $n$ seeds: 3.18 for 4). Weight decay contracts a loss-flat direction at the exact rate
-#    $\ln\rho(A(\gamma))$ ({func}`fpt_core.tanh_mlp.weight_decay_floor`); the exponent beyond that
-#    floor, $\lambda_{\mathrm{train}} - \ln\rho$, is what weight decay does *not* do by
-#    construction.
-#
-# **The grid was chosen by measurement.** `tools/scan_chaos.py` measured both exponents on a wide
-# (η, μ, weight decay) grid (table at the end of this page); the `default` grid is the part where
-# $\lambda_{\mathrm{net}}$ changes sign inside every momentum row at weight decay 0, with
-# learning rates small enough for several ordered cells and a horizon long enough to measure the
-# training times of most of them (cells with a seed that never reaches the target are reported as
-# censored, not averaged).
+# **The grid was chosen by measurement** (`tools/scan_chaos.py`, table at the end): at weight
+# decay 0, $\lambda_{\mathrm{net}}$ changes sign inside every momentum row, with enough ordered
+# cells and a horizon long enough to time most of them (a cell with a seed that never reaches the
+# target is censored, not averaged).
 
 # %% tags=["parameters"]
 preset = "default"  # tiny | default | paper
@@ -86,430 +75,186 @@ results_dir = "results"  # unused: this page stores no runs (passed by the execu
 summary_path = "book/executed/07_edge_of_chaos.summary.json"
 
 # %% tags=["remove-input"]
-import itertools
 import time
 from pathlib import Path
 
 import altair as alt
-import numpy as np
 import torch
 from IPython.display import HTML, Markdown, display
-from myst_nb import glue
 
 from fpt_core import presets, report, viz
-from fpt_core.claims import claim, claims_box
-from fpt_core.edge_claims import (
-    edge_optimum,
-    edge_region,
-    scaling_absent,
-    scaling_in_phase,
-    weight_decay_effect,
-)
-from fpt_core.edge_grid import run_edge_grid, running_by_cell, sign_change_rows
+from fpt_core.book import edge_report as er
+from fpt_core.book import phase_diagram as pd_
+from fpt_core.book.glued_words import glue_words
+from fpt_core.claims import claims_box
+from fpt_core.edge_claims import edge_optimum, edge_region, scaling_in_phase, weight_decay_effect
+from fpt_core.edge_grid import run_edge_grid, running_by_cell
 from fpt_core.runner import cached_dataset
 
 viz.use_offline_renderer()
 timer = report.Timer()
 
-PRESETS = {
-    "tiny": dict(seeds=2, dataset="mnist1d", num_samples=5000, hidden=16, batch_size=100,
-                 lrs=[0.02, 0.16, 0.64], momenta=[0.0, 0.8], wd_lrs=[0.16], wd_momentum=0.8,
-                 weight_decays=[0.01], warmup=400, transient=100, n_steps=400, renorm_every=10,
-                 d0=1e-4, target=0.3, plateau_epochs=3, n_probe=20, net_iter=200,
-                 net_transient=100),
-    # grid: tools/scan_chaos.py (book/scans/chaos.md); transient: the alignment time measured
-    # by tools/scan_lyapunov_window.py (book/scans/lyapunov_window.md)
-    "default": dict(seeds=4, dataset="mnist1d", num_samples=5000, hidden=32, batch_size=100,
-                    lrs=[0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64], momenta=[0.0, 0.5, 0.8],
-                    wd_lrs=[0.04, 0.16, 0.64], wd_momentum=0.5, weight_decays=[0.001, 0.01],
-                    warmup=4000, transient=2500, n_steps=2000, renorm_every=10, d0=1e-4,
-                    target=0.4, plateau_epochs=10, n_probe=50, net_iter=1000,
-                    net_transient=500),
-    # the seed paper's data set (Fashion-MNIST, needs data_root) and a wider network; the grid and
-    # budget are this book's choice
-    "paper": dict(seeds=8, dataset="fashion_mnist", num_samples=70000, hidden=100,
-                  batch_size=100, lrs=[0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32],
-                  momenta=[0.0, 0.5, 0.8, 0.9], wd_lrs=[0.01, 0.04, 0.16], wd_momentum=0.5,
-                  weight_decays=[1e-4, 1e-3, 1e-2], warmup=20000, transient=1000, n_steps=5000,
-                  renorm_every=10, d0=1e-4, target=0.85, plateau_epochs=5, n_probe=200,
-                  net_iter=2000, net_transient=1000),
-}  # fmt: skip
-P = presets.resolve(PRESETS, preset, seeds=seeds, dataset=dataset, num_samples=num_samples,
-                    hidden=hidden, batch_size=batch_size, lrs=lrs, momenta=momenta,
-                    wd_lrs=wd_lrs, wd_momentum=wd_momentum, weight_decays=weight_decays,
-                    warmup=warmup, transient=transient, n_steps=n_steps,
-                    renorm_every=renorm_every, d0=d0, target=target,
-                    plateau_epochs=plateau_epochs, n_probe=n_probe, net_iter=net_iter,
-                    net_transient=net_transient)  # fmt: skip
-for name in ("lrs", "momenta", "wd_lrs", "weight_decays"):
-    v = P[name]
-    if not isinstance(v, list) or not v or len(set(v)) != len(v):
-        raise ValueError(f"{name}={v!r} must be a non-empty list without repeats")
-if not all(0 <= m < 1 for m in P["momenta"] + [P["wd_momentum"]]):
-    raise ValueError("momenta and wd_momentum must lie in [0, 1)")
-if not all(w > 0 for w in P["weight_decays"]):
-    raise ValueError(f"weight_decays={P['weight_decays']} must all be > 0")
-if P["wd_momentum"] not in P["momenta"] or not set(P["wd_lrs"]) <= set(P["lrs"]):
-    raise ValueError("wd_lrs ⊆ lrs and wd_momentum ∈ momenta (their weight decay 0 is compared)")
+PRESETS = presets.load("07_edge_of_chaos")  # notebooks/presets.yml
+P = presets.resolve(PRESETS, preset, **{k: globals()[k] for k in PRESETS["default"]})
+pd_.check_grid(P)
 if threads is not None:
     torch.set_num_threads(int(threads))
+
+
 Markdown(", ".join(f"`{k}` = {v}" for k, v in P.items()))
 
 # %% [markdown]
 # ## One batched computation
-# Every (cell, seed) pair is one replica; all replicas are trained together, each with its own
-# $(\eta, \mu, \gamma)$ and data order ({func}`fpt_core.edge_grid.run_edge_grid`). After the
-# warm-up each replica gets a companion on the same minibatches for the Lyapunov window; test
-# accuracy is recorded every epoch throughout. The training time $T$ of a run is the first
-# epoch at which its test accuracy reaches the target.
+# Every (cell, seed) pair is one replica, with its own $(\eta, \mu, \gamma)$ and data order; all
+# train together, each with a companion for the Lyapunov window after the warm-up. The training
+# time $T$ of a run is the first epoch its test accuracy reaches the target. Here:
+# {glue:text}`n_cells` cells × {glue:text}`n_seeds` seeds = {glue:text}`n_replicas` replicas,
+# {glue:text}`spe` steps per epoch, a horizon of {glue:text}`horizon` epochs, a Lyapunov window
+# over steps {glue:text}`window`.
 
-# %% tags=["hide-input"]
+# %%
 data = cached_dataset(P["dataset"], data_root, False, "cpu", P["num_samples"], 42)
-grid = list(itertools.product(P["lrs"], P["momenta"], [0.0]))
-grid += list(itertools.product(P["wd_lrs"], [P["wd_momentum"]], P["weight_decays"]))
-G = run_edge_grid(data, grid, list(range(P["seeds"])), hidden=P["hidden"],
-                  batch_size=P["batch_size"], warmup=P["warmup"], n_steps=P["n_steps"],
-                  transient=P["transient"], renorm_every=P["renorm_every"], d0=P["d0"],
-                  target=P["target"], plateau_epochs=P["plateau_epochs"], n_probe=P["n_probe"],
-                  net_iter=P["net_iter"], net_transient=P["net_transient"])  # fmt: skip
+grid = pd_.grid_cells(P)  # lrs × momenta at weight decay 0; wd_lrs × wd_momentum × weight_decays
+G = run_edge_grid(data, grid, list(range(P["seeds"])), **{k: P[k] for k in (
+    "hidden", "batch_size", "warmup", "n_steps", "transient", "renorm_every", "d0", "target",
+    "plateau_epochs", "n_probe", "net_iter", "net_transient")})  # fmt: skip
 cells = G.cells
 wd0 = cells[cells["weight_decay"] == 0].copy()
-spe = G.steps_per_epoch
-horizon = (P["warmup"] + P["transient"] + P["n_steps"]) / spe
-display(Markdown(
-    f"{len(grid)} cells × {P['seeds']} seeds = {len(G.replicas)} replicas, {spe} steps per "
-    f"epoch, horizon {horizon:.0f} epochs; Lyapunov window steps "
-    f"{P['warmup'] + P['transient']}–{P['warmup'] + P['transient'] + P['n_steps']}."
-))  # fmt: skip
-
-
-# %% tags=["remove-input"]
-def heatmap(df, value, title, fmt=".2f", diverging=True):
-    """Cells of one grid as coloured rectangles on (log η) × μ, labelled with their values."""
-    d = df.copy()
-    d["label"] = [f"{v:{fmt}}" if np.isfinite(v) else "n/a" for v in d[value]]
-    finite = d[value].replace([np.inf, -np.inf], np.nan)
-    m = float(np.nanmax(np.abs(finite))) or 1.0
-    scale = (alt.Scale(scheme="redblue", domain=[-m, m], reverse=True) if diverging
-             else alt.Scale(scheme="viridis"))  # fmt: skip
-    base = alt.Chart(d).encode(
-        x=alt.X("lr:O", title="learning rate η"),
-        y=alt.Y("momentum:O", title="momentum μ", sort="descending"),
-        tooltip=["lr", "momentum", "eta_eff", alt.Tooltip(f"{value}:Q", format=fmt), "phase"],
-    )
-    rect = base.mark_rect().encode(color=alt.Color(f"{value}:Q", scale=scale, title=None))
-    text = base.mark_text(fontSize=10).encode(text="label:N")
-    return (rect + text).properties(width=300, height=150, title=title)
-
+B = pd_.phase_boundary(wd0)  # phase counts; sign changes of λ_net along η in each μ row
+T = pd_.training_map_signs(wd0, B["net_conv"])  # signs and convergence of λ_train
 
 # %% [markdown]
 # ## The phase diagram at weight decay 0
-# Left: the network-map exponent $\lambda_{\mathrm{net}}$ (blue: ordered, red: chaotic), the
-# order parameter that classifies the cells. Right: the training-map exponent per epoch with the
-# softmax shift projected out.
+# Left: the network-map exponent $\lambda_{\mathrm{net}}$ (blue: ordered, red: chaotic), which
+# classifies the cells. Right: the training-map exponent per epoch, softmax shift projected out.
 
 # %% tags=["remove-input"]
+spe, w0 = G.steps_per_epoch, P["warmup"] + P["transient"]
+horizon = (w0 + P["n_steps"]) / spe
+glue_words(n_cells=str(len(grid)), n_seeds=str(P["seeds"]), n_replicas=str(len(G.replicas)),
+           spe=str(spe), horizon=f"{horizon:.0f}", window=f"{w0}–{w0 + P['n_steps']}",
+           **B["words"], **T["words"])  # fmt: skip
 alt.hconcat(
-    heatmap(wd0, "lam_net", "λ_net (network map, per iteration)"),
-    heatmap(wd0, "lam_train", "λ_train (training map, per epoch)", fmt=".3f"),
+    pd_.heatmap(wd0, "lam_net", "λ_net (network map, per iteration)"),
+    pd_.heatmap(wd0, "lam_train", "λ_train (training map, per epoch)", fmt=".3f"),
 ).resolve_scale(color="independent")
 
-# %% tags=["remove-input"]
-counts = {k: int((wd0["phase"] == k).sum()) for k in ("ordered", "edge", "chaotic")}
-crossings = sign_change_rows(wd0, "momentum", "lr", "lam_net")
-crossings_train = sign_change_rows(wd0, "momentum", "lr", "lam_train")
-n_rows = wd0["momentum"].nunique()
-net_conv, train_conv = bool(wd0["net_converged"].all()), bool(wd0["train_converged"].all())
-boundary_ok = counts["ordered"] >= 3 and counts["chaotic"] >= 3 and len(crossings) >= 2
-at = "; ".join(f"μ = {c['momentum']:g} at η ≈ {c['at']:.3g}" for c in crossings) or "none"
-display(Markdown(
-    f"At weight decay 0: **{counts['ordered']} ordered, {counts['edge']} edge and "
-    f"{counts['chaotic']} chaotic** cells. $\\lambda_{{\\mathrm{{net}}}}$ changes sign inside "
-    f"{len(crossings)} of {n_rows} momentum rows ({at}); the network-map exponents are "
-    f"{'all' if net_conv else 'not all'} converged (last half of the iterations within the "
-    f"95 % t critical value of the SE of the whole). The boundary therefore "
-    f"{'lies inside the grid' if boundary_ok else 'is not resolved inside the grid'}. "
-    f"In units of the effective learning rate it sits at η/(1 − μ) ≈ "
-    + ", ".join(f"{c['at'] / (1 - c['momentum']):.3g}" for c in crossings)
-    + " — "
-    + ("only one row crosses."
-       if len(crossings) < 2
-       else "close to one value in every row, as a collapse on η_eff would have it."
-       if np.ptp([np.log(c["at"] / (1 - c["momentum"])) for c in crossings]) < np.log(2)
-       else "not one value: the rows disagree by more than a factor 2.")
-))  # fmt: skip
-
 # %% [markdown]
+# At weight decay 0 there are **{glue:text}`n_ordered` ordered, {glue:text}`n_edge` edge and
+# {glue:text}`n_chaotic` chaotic** cells. $\lambda_{\mathrm{net}}$ changes sign inside
+# {glue:text}`n_cross` of {glue:text}`n_rows` momentum rows ({glue:text}`b_at`); the
+# network-map exponents are {glue:text}`b_net_conv` converged (last half within the 95 % t
+# critical value of the SE of the whole). The boundary therefore {glue:text}`b_boundary`. In
+# effective learning rate it sits at η/(1 − μ) ≈ {glue:text}`b_eta_eff_at` —
+# {glue:text}`b_collapse`
+#
 # ### The training map at weight decay 0
-# With the softmax shift removed, the training map could in principle be ordered. Benettin's
-# companion starts in a random direction and needs time to turn onto the leading one; until it
-# has, the measured rate is too low. `tools/scan_lyapunov_window.py` measured that time: with no
-# transient, the rate over consecutive blocks of 1000 steps (below) starts negative and rises for
-# the first 2000–3000 steps in every cell. After that it levels off in the edge cells, creeps up
-# slowly in the slowest ordered cell (η = 0.01, μ = 0, still learning), and keeps rising steeply
-# in the chaotic cells — there the dynamics itself drifts (at weight decay 0 nothing stops the
-# weights from growing), and no window length gives a stationary rate. The `default` preset
-# therefore discards `transient` = 2500 steps before its window.
+# Benettin's companion needs time to turn onto the leading direction; until then the rate is too
+# low. `tools/scan_lyapunov_window.py` measured it (table below): with no transient, the rate over
+# blocks of 1000 steps rises for the first 2000–3000 steps in every cell, then levels off in the
+# edge cells, creeps up in the slowest ordered cell (η = 0.01, μ = 0, still learning) and keeps
+# rising in the chaotic cells, whose weights grow without bound at weight decay 0, so no window
+# is stationary. Hence `transient` = 2500 steps at `default`.
+#
+# On this build (2 SE), $\lambda_{\mathrm{train}}$ is significantly negative in
+# {glue:text}`t_neg` cells, consistent with 0 in {glue:text}`t_zero` and positive in
+# {glue:text}`t_pos`; it changes sign in {glue:text}`n_cross_train` of {glue:text}`n_rows` rows.
+# **{glue:text}`n_conv` of {glue:text}`n_wd0`** estimates pass the convergence
+# check{glue:text}`t_drifting` A chaotic cell that fails it still has a settled *sign* if its
+# whole-window and last-half exponents both lie > 2 SE above 0. Every exponent a phase call or
+# sign change rests on has {glue:text}`t_lyap_conv`. Chart: the running estimate per cell.
 
 # %% tags=["remove-input"]
 scan_w = Path("book/scans/lyapunov_window.md")
 display(Markdown(scan_w.read_text() if scan_w.exists() else "*(scan table not found)*"))
-
-# %% [markdown]
-# On this build: the number of cells whose $\lambda_{\mathrm{train}}$ is significantly
-# negative, consistent with 0, or positive, and whether the estimates have converged (last half
-# of the window within $t_{0.975,\,n-1}$ SE of the whole). A chaotic cell that fails that check still has a
-# settled *sign* when both its whole-window and its last-half exponent lie more than 2 SE above 0.
-# The chart shows the running estimate against the measured steps for every cell.
-
-# %% tags=["remove-input"]
-tr = wd0.apply(lambda r: "negative" if r.lam_train < -2 * r.lam_train_se else
-               "positive" if r.lam_train > 2 * r.lam_train_se else "≈ 0", axis=1)  # fmt: skip
-tr_counts = tr.value_counts().to_dict()
-n_conv = int(wd0["train_converged"].sum())
-sign_settled = (wd0["lam_train"] > 2 * wd0["lam_train_se"]) & (
-    wd0["lam_train_half"] > 2 * wd0["lam_train_half_se"]
-)
-drifting = wd0[~wd0["train_converged"]]
-drift_ok = bool(((drifting["phase"] == "chaotic") & sign_settled[drifting.index]).all())
-train_conv = bool(wd0["train_converged"].all())
-lyap_conv = net_conv and drift_ok  # every exponent a call rests on has converged
-display(Markdown(
-    f"λ_train at weight decay 0: {tr_counts.get('negative', 0)} cells negative, "
-    f"{tr_counts.get('≈ 0', 0)} consistent with 0, {tr_counts.get('positive', 0)} positive "
-    f"(2 SE); it changes sign in {len(crossings_train)} of {n_rows} rows. "
-    f"**{n_conv} of {len(wd0)}** estimates pass the convergence check"
-    + (". " if train_conv else
-       ("; the one that does not is " if len(drifting) == 1
-          else f"; the {len(drifting)} that do not are ")
-       + ", ".join(f"η = {r.lr:g}, μ = {r.momentum:g} ({r.phase}, {r.lam_train:.3f} over the "
-                   f"window, {r.lam_train_half:.3f} over its last half)"
-                   for r in drifting.itertuples())
-       + (" — chaotic, with a settled positive sign and a rate that still grows, as the scan "
-          "above shows. " if drift_ok else " — not all of them chaotic with a settled sign. "))
-    + f"Every exponent a phase call or sign change rests on has "
-    f"{'converged' if lyap_conv else 'not converged'}."
-))  # fmt: skip
-run_df = running_by_cell(G, every=5).merge(
-    cells[["lr", "momentum", "weight_decay"]].reset_index(names="cell"), on="cell"
-)
-run_df = run_df[run_df["weight_decay"] == 0]
-alt.Chart(run_df).mark_line().encode(
-    x=alt.X("step:Q", title="measured steps"),
-    y=alt.Y("running:Q", title="running λ_train per epoch", scale=alt.Scale(type="symlog")),
-    color=alt.Color("lr:O", scale=alt.Scale(scheme="viridis")),
-    strokeDash="momentum:N",
-    tooltip=["lr", "momentum", "step", alt.Tooltip("running:Q", format=".4f")],
-).properties(width=560, height=260, title="Convergence of the training-map exponent")
+pd_.running_chart(running_by_cell(G, every=5), cells)
 
 # %% [markdown]
 # ## Generalisation at the edge
-# The plateau test accuracy (mean over the last `plateau_epochs` epochs of the window) per cell.
-# The *edge region* is every cell labelled edge plus the two cells on either side of a sign
-# change of $\lambda_{\mathrm{net}}$ in its row. The claim is tested by comparing the best cell of
-# the edge region with the best cell outside it; an optimum counts only inside the grid and only
-# if the intervals (± 2 SE) separate. A cell still learning at the end of the window (plateau
-# accuracy above that of the `plateau_epochs` epochs before by more than 2 SE) has no plateau to
-# compare and is left out.
+# Plateau accuracy: the mean test accuracy over the last `plateau_epochs` epochs. The *edge
+# region*: every edge cell plus the two cells either side of a sign change of
+# $\lambda_{\mathrm{net}}$ in its row. Its best cell is compared with the best outside it; an
+# optimum counts only inside the grid and if the intervals (± 2 SE) separate. Cells still learning
+# (plateau above the `plateau_epochs` epochs before by > 2 SE) are left out.
 
 # %% tags=["remove-input"]
 alt.hconcat(
-    heatmap(wd0, "plateau_acc", "plateau test accuracy", fmt=".3f", diverging=False),
-    heatmap(wd0, "fpt", f"training time T to accuracy {P['target']} (epochs)", fmt=".0f",
-            diverging=False),
+    pd_.heatmap(wd0, "plateau_acc", "plateau test accuracy", fmt=".3f", diverging=False),
+    pd_.heatmap(wd0, "fpt", f"training time T to accuracy {P['target']} (epochs)", fmt=".0f",
+                diverging=False),
 ).resolve_scale(color="independent")  # fmt: skip
 
-# %% tags=["remove-input"]
-opt = edge_optimum(wd0)
-if not boundary_ok:  # no phase boundary inside the grid: there is no edge to test
+# %%
+opt = edge_optimum(wd0)  # best edge-region cell against the best cell outside it (± 2 SE)
+if not B["boundary_ok"]:  # no phase boundary inside the grid: there is no edge to test
     opt.update(verdict="not tested at this preset", reason="the boundary is not inside the grid")
 wd0["edge_region"] = edge_region(wd0)
-b = opt.get("best")
 
-
-def _cell(r):
-    return (f"η = {r['lr']:g}, μ = {r['momentum']:g} ({r['phase']}, λ_net = "
-            f"{r['lam_net']:.2f} ± {r['lam_net_se']:.2f}): {r['plateau_acc']:.3f} ± "
-            f"{r['plateau_acc_se']:.3f}")  # fmt: skip
-
-
-lines = [
-    f"{opt['n_left_out']} cells are still learning and left out "
-    f"({', '.join(f'{v} {k}' for k, v in opt['left_out_phases'].items()) or 'none'})."
-]
-if "best" in opt:
-    lines.append(f"Best cell: {_cell(b)}; {'inside' if opt['best_interior'] else 'on the edge of'} "
-                 f"the learning-rate range, {'in' if opt['best_in_edge_region'] else 'outside'} "
-                 "the edge region.")  # fmt: skip
-if "edge_best" in opt:
-    lines.append(f"Best of the edge region: {_cell(opt['edge_best'])}. Best outside it: "
-                 f"{_cell(opt['outside_best'])}.")  # fmt: skip
-lines.append(f"Verdict: **{opt['verdict']}** ({opt['reason']}).")
-low = wd0[wd0["phase"] == "ordered"]
-rising = wd0["acc_drift"] > 2 * wd0["acc_drift_se"]
-n_rising_low = int(rising[low.index].sum())
-n_cens_low = int(low["n_censored"].gt(0).sum())
-if len(low):
-    lines.append(
-        f"The ordered cells are the slowest ones (η/(1 − μ) ≤ {low['eta_eff'].max():.3g}): "
-        f"{n_rising_low} of {len(low)} are still learning at the end of the window (plateau "
-        f"accuracy above the {P['plateau_epochs']} epochs before it by more than 2 SE), and "
-        f"{n_cens_low} {'has' if n_cens_low == 1 else 'have'} a seed that never reached the "
-        "target in "
-        f"{horizon:.0f} epochs; part of their lower accuracy is unfinished training, which a "
-        "longer horizon would have to separate from the phase."
-    )
-display(Markdown(" ".join(lines)))
-alt.Chart(wd0).mark_point(filled=True, size=70).encode(
-    x=alt.X("lam_net:Q", title="λ_net (network map)"),
-    y=alt.Y("plateau_acc:Q", title="plateau test accuracy", scale=alt.Scale(zero=False)),
-    color="phase:N",
-    shape=alt.Shape("edge_region:N", title="edge region"),
-    tooltip=["lr", "momentum", alt.Tooltip("lam_net:Q", format=".3f"),
-             alt.Tooltip("plateau_acc:Q", format=".3f"), "phase"],
-).properties(width=560, height=260, title="Accuracy against the order parameter")  # fmt: skip
+# %% tags=["remove-input"]
+caveat, n_rising_low = er.ordered_caveat(wd0, P["plateau_epochs"], horizon)
+glue_words(opt_words=Markdown(er.optimum_words(opt)), ordered_caveat=caveat)
+pd_.cell_scatter(wd0, "lam_net", "plateau_acc", "λ_net (network map)", "plateau test accuracy",
+                 "Accuracy against the order parameter")  # fmt: skip
 
 # %% [markdown]
+# {glue:md}`opt_words` {glue:text}`ordered_caveat`
+#
 # ## Weight decay
-# At momentum `wd_momentum`, each weight decay $\gamma > 0$ is compared with $\gamma = 0$ at the
-# same $\eta$. A cell counts as pushed towards order if its exponent is lower by more than
-# 2 SE of the difference. Two exponents are compared: $\lambda_{\mathrm{net}}$ of the trained
-# network, which no construction forces down, and $\lambda_{\mathrm{train}} - \ln\rho(A(\gamma))$,
-# the training-map exponent beyond the exact weight-decay contraction of a loss-flat direction.
-# Cells whose network no longer learns (plateau accuracy below chance + 0.1) are left out: their
-# order is that of dead weights.
+# At momentum `wd_momentum`, each $\gamma > 0$ is compared with $\gamma = 0$ at the same $\eta$:
+# pushed towards order if the exponent is lower by > 2 SE of the difference. Two exponents:
+# $\lambda_{\mathrm{net}}$, which no construction forces down, and $\lambda_{\mathrm{train}} -
+# \ln\rho(A(\gamma))$, beyond the exact weight-decay contraction of a loss-flat direction. Cells
+# that no longer learn (plateau below chance + 0.1; dead weights) are left out.
 
-# %% tags=["remove-input"]
+# %%
 wdg = cells[(cells["momentum"] == P["wd_momentum"]) & cells["lr"].isin(P["wd_lrs"])]
-chance = 1.0 / int(data.n_classes)
-eff_net = weight_decay_effect(wdg, "lam_net", min_acc=chance + 0.1)
-eff_exc = weight_decay_effect(wdg, "lam_excess", min_acc=chance + 0.1)
-show = wdg[["lr", "weight_decay", "lam_net", "lam_net_se", "phase", "lam_train", "wd_floor",
-            "lam_excess", "lam_train_se", "plateau_acc", "plateau_acc_se"]]  # fmt: skip
-display(show.sort_values(["lr", "weight_decay"]).round(4).reset_index(drop=True))
-acc_eff = weight_decay_effect(wdg, "plateau_acc", min_acc=chance + 0.1)
-acc_txt = "; ".join(f"γ = {r['weight_decay']:g}, η = {r['lr']:g}: {r['diff']:+.3f} ± {r['se']:.3f}"
-                    for r in acc_eff["rows"])  # fmt: skip
-display(Markdown(
-    f"Plateau accuracy minus that at γ = 0 (± SE): {acc_txt}. "
-    f"λ_net lower than at γ = 0 in **{eff_net['n_down']} of {eff_net['n']}** comparisons "
-    f"(higher in {eff_net['n_up']}); λ_train beyond the weight-decay floor lower in "
-    f"**{eff_exc['n_down']} of {eff_exc['n']}** (higher in {eff_exc['n_up']})."
-))  # fmt: skip
+min_acc = 1.0 / int(data.n_classes) + 0.1  # chance + 0.1
+eff_net = weight_decay_effect(wdg, "lam_net", min_acc=min_acc)
+eff_exc = weight_decay_effect(wdg, "lam_excess", min_acc=min_acc)
+acc_eff = weight_decay_effect(wdg, "plateau_acc", min_acc=min_acc)
+
+# %% tags=["remove-input"]
+glue_words(**er.weight_decay_words(acc_eff, eff_net, eff_exc))
+er.weight_decay_table(wdg)
 
 # %% [markdown]
+# Plateau accuracy minus that at γ = 0 (± SE): {glue:text}`wd_acc`. $\lambda_{\mathrm{net}}$ is
+# lower than at γ = 0 in **{glue:text}`net_n_down` of {glue:text}`net_n`** comparisons (higher in
+# {glue:text}`net_n_up`); $\lambda_{\mathrm{train}}$ beyond the weight-decay floor is lower in
+# **{glue:text}`exc_n_down` of {glue:text}`exc_n`** (higher in {glue:text}`exc_n_up`).
+#
 # ## Scaling of the training time in the ordered phase
-# If the ordered phase is the slow, gradient-flow-like regime, the number of epochs to reach the
-# target is inversely proportional to the effective learning rate, $T \propto (1-\mu)/\eta$.
-# The exponent $\beta$ of $T \propto ((1-\mu)/\eta)^\beta$ is fitted on the cells of each phase
-# with an estimable mean training time; the claim is reproduced if the 95 % CI of $\beta$ in the
-# ordered phase contains 1.
+# If the ordered phase is the slow, gradient-flow-like regime, the epochs to the target are
+# inversely proportional to the effective learning rate, $T \propto (1-\mu)/\eta$. The exponent
+# $\beta$ of $T \propto ((1-\mu)/\eta)^\beta$ is fitted on each phase's cells with an estimable
+# mean training time; the claim is reproduced if the 95 % CI of $\beta$ in the ordered phase
+# contains 1. Fits: {glue:text}`fit_ord`; {glue:text}`fit_cha`.
+
+# %%
+sc_ord, sc_cha = scaling_in_phase(wd0, "ordered"), scaling_in_phase(wd0, "chaotic")
 
 # %% tags=["remove-input"]
-sc_ord = scaling_in_phase(wd0, "ordered")
-sc_cha = scaling_in_phase(wd0, "chaotic")
-
-
-def _fit(s):
-    if not np.isfinite(s["exponent"]):
-        return f"{s['phase']}: {s['n']} cells with an estimable T — too few to fit"
-    return (f"{s['phase']}: β = {s['exponent']:.3f} ± {s['exponent_stderr']:.3f} "
-            f"(95 % CI {s['ci'][0]:.3f} to {s['ci'][1]:.3f}, {s['n']} cells, "
-            f"{s['n_censored_cells']} left out as censored; affine fit T = a + c(1 − μ)/η: "
-            f"a = {s['offset']:.1f} ± {s['offset_stderr']:.1f} epochs)")  # fmt: skip
-
-
-display(Markdown("; ".join(_fit(s) for s in (sc_ord, sc_cha)) + "."))
-pts = wd0[np.isfinite(wd0["fpt"])].assign(inv=lambda d: 1 / d["eta_eff"])
-alt.Chart(pts).mark_point(filled=True, size=70).encode(
-    x=alt.X("inv:Q", scale=alt.Scale(type="log"), title="(1 − μ)/η"),
-    y=alt.Y("fpt:Q", scale=alt.Scale(type="log"), title=f"T to accuracy {P['target']} (epochs)"),
-    color="phase:N",
-    shape="momentum:N",
-    tooltip=["lr", "momentum", alt.Tooltip("fpt:Q", format=".1f"), "phase"],
-).properties(width=560, height=260, title="Training time against (1 − μ)/η")
+glue_words(fit_ord=er.fit_text(sc_ord), fit_cha=er.fit_text(sc_cha))
+pd_.cell_scatter(wd0[wd0["fpt"] < float("inf")].assign(inv=lambda d: 1 / d["eta_eff"]), "inv",
+                 "fpt", "(1 − μ)/η", f"T to accuracy {P['target']} (epochs)",
+                 "Training time against (1 − μ)/η", log=True, shape="momentum")  # fmt: skip
 
 # %% [markdown]
-# ## The claims
-# Verdicts are computed from the numbers above by the rules stated with each section.
+# ## Summary: the claims
+# The verdicts follow from the numbers above by the rules stated with each section. Below them,
+# the scan behind the grid (`tools/scan_chaos.py`, `book/scans/chaos.md`), with its wider range.
 
 # %% tags=["remove-input"]
-PAPER = "Edge of chaos"
-claims = [
-    claim(PAPER, "SGD hyperparameters place the trained network in an ordered or a chaotic "
-          "phase (asymptotic Jacobian norm of the network map)",
-          f"weight decay 0: {counts['ordered']} ordered, {counts['edge']} edge, "
-          f"{counts['chaotic']} chaotic cells (λ_net vs 2 SE over {P['seeds']} seeds); sign "
-          f"change inside {len(crossings)} of {n_rows} momentum rows",
-          "reproduced" if boundary_ok and net_conv else "not tested at this preset"),
-    claim(PAPER, "Generalisation is best at the edge of chaos",
-          (f"best edge-region cell {opt['edge_best']['plateau_acc']:.3f} ± "
-           f"{opt['edge_best']['plateau_acc_se']:.3f}, best other "
-           f"{opt['outside_best']['plateau_acc']:.3f} ± "
-           f"{opt['outside_best']['plateau_acc_se']:.3f} (SE); {opt['reason']}; "
-           f"{opt['n_left_out']} cells still learning left out "
-           f"({', '.join(f'{v} {k}' for k, v in opt['left_out_phases'].items()) or 'none'})"
-           if "edge_best" in opt else opt["reason"]),
-          opt["verdict"]),
-    claim(PAPER, "Weight decay pushes the model towards the ordered phase",
-          f"λ_net lower than at weight decay 0 in {eff_net['n_down']} of {eff_net['n']} "
-          f"comparisons, higher in {eff_net['n_up']} (2 SE); training-map exponent beyond the "
-          f"analytic weight-decay floor lower in {eff_exc['n_down']} of {eff_exc['n']}",
-          eff_net["verdict"]),
-    claim(PAPER, "In the ordered phase the training time scales as T ∝ (1 − μ)/η",
-          _fit(sc_ord), sc_ord["verdict"]),
-    claim(PAPER, "The scaling of the training time disappears in the chaotic phase",
-          _fit(sc_cha), scaling_absent(sc_cha)),
-]  # fmt: skip
-glue("claims_box", Markdown(claims_box(claims)), display=False)
+claims = er.edge_claims(B, P["seeds"], opt, eff_net, eff_exc, sc_ord, sc_cha)
+glue_words(claims_box=Markdown(claims_box(claims)))
 display(Markdown(claims_box(claims, title="Claims (as in the box at the top)")))
-
-# %% [markdown]
-# ## The scan behind the grid
-# The table `tools/scan_chaos.py` wrote (`book/scans/chaos.md`), with the wider range it
-# covered.
-
-# %% tags=["remove-input"]
 scan = Path("book/scans/chaos.md")
 display(Markdown(scan.read_text() if scan.exists() else "*(scan table not found)*"))
-
-
-# %% tags=["remove-input"]
-def _jsonable(df):
-    return df.replace([np.inf, -np.inf], np.nan).to_dict(orient="records")
-
-
 summary = {
-    "notebook": "07_edge_of_chaos",
-    "preset": preset,
-    "params": P,
-    "phase_counts_wd0": counts,
-    "edge_crossings_wd0": crossings,
-    "edge_crossings_training_wd0": crossings_train,
-    "lyapunov_converged": lyap_conv,
-    "lyapunov_converged_cells": n_conv,
-    "training_map_converged_all": train_conv,
-    "lyapunov_criterion": "network-map exponents: last half of the iterations within t(0.975, seeds − 1) "
-    "SE of the whole, in every cell; training-map exponents: last half of the window within "
-    "t(0.975, seeds − 1) SE (over seeds) of the whole, except chaotic cells whose whole-window and last-half exponents both "
-    "lie > 2 SE above 0 (sign settled, rate still growing)",
-    "ordered_still_learning": n_rising_low,
-    "network_exponent_converged": net_conv,
-    "scaling_ordered": {k: sc_ord[k] for k in ("exponent", "exponent_stderr", "ci", "n",
-                                               "n_censored_cells", "offset", "offset_stderr",
-                                               "verdict")},
-    "scaling_chaotic": {k: sc_cha[k] for k in ("exponent", "exponent_stderr", "ci", "n",
-                                               "n_censored_cells", "offset", "offset_stderr",
-                                               "verdict")},
-    "edge_optimum": {k: opt.get(k) for k in ("best", "best_interior", "best_in_edge_region",
-                                             "edge_best", "outside_best", "n_left_out",
-                                             "left_out_phases", "verdict", "reason")},
-    "weight_decay_net": eff_net,
-    "weight_decay_excess": eff_exc,
-    "cells": _jsonable(cells),
-    "claims": claims,
-    "n_replicas": int(len(G.replicas)),
-    "steps_per_epoch": int(spe),
+    "notebook": "07_edge_of_chaos", "preset": preset, "params": P,
+    **er.edge_summary(B, T, ordered_still_learning=n_rising_low, sc_ord=sc_ord, sc_cha=sc_cha,
+                      opt=opt, eff_net=eff_net, eff_exc=eff_exc, cells=cells, claims=claims),
+    "n_replicas": int(len(G.replicas)), "steps_per_epoch": int(spe),
     "wall_time_s": timer.elapsed,
     "cpu_time_s": time.process_time(),  # one thread: ≈ the wall time on an unloaded machine
     "provenance": report.provenance("cpu"),
