@@ -2,7 +2,7 @@
 
 Reports ratios measured back to back on the same machine (absolute times only as context):
 
-- ``<model>_ensemble_vs_loop``: replica-steps per second of :func:`fpt_core.engine.train_ensemble`
+- ``<model>_ensemble_vs_loop``: replica-steps per second of :func:`fpt_core.train.engine.train_ensemble`
   over the same work done by R separate ``nn.Module`` + ``torch.optim.SGD`` in a Python loop;
 - ``<model>_matmul_peak_fraction``: the engine's achieved FLOP rate (forward + backward, counted
   as 3 × the forward multiply–adds × 2) over the FLOP rate of one large fp32 matmul.
@@ -24,11 +24,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fpt_core.config import TrainConfig
-from fpt_core.data import load_dataset
-from fpt_core.engine import init_model, train_ensemble
-from fpt_core.report import Timer
-from fpt_core.store import atomic_write_text
+from fpt_core.book.report import Timer
+from fpt_core.train.config import TrainConfig
+from fpt_core.train.data import load_dataset
+from fpt_core.train.engine import init_model, train_ensemble
+from fpt_core.train.store import atomic_write_text
 
 
 def matmul_flops(n: int = 2048, repeats: int = 10) -> float:

@@ -3,19 +3,19 @@
 One script, no network, ≤ 8 minutes on one H100 (``--budget-s`` caps the throughput grid):
 
 1. ``equivalence``: R = 4 ResNet-18 replicas (the engine's seeds and initialisation) through the
-   grouped network (:func:`fpt_core.grouped.grouped_grads`, channels-last as the engine calls it on
+   grouped network (:func:`fpt_core.train.grouped.grouped_grads`, channels-last as the engine calls it on
    CUDA) against 4 separate ``nn.Module``\\ s (``tests/test_grouped.py``'s reference), fp32 with
    TF32 off: logits, losses, gradients, BatchNorm running statistics and eval-mode logits; then
-   ``train_ensemble`` against the plain ``torch.optim.SGD`` loop (:func:`fpt_core.reference.train_solo`)
+   ``train_ensemble`` against the plain ``torch.optim.SGD`` loop (:func:`fpt_core.train.reference.train_solo`)
    over one epoch of a small data set;
 2. ``throughput``: synthetic CIFAR-shaped ``uint8`` data (50,000 × 3×32×32, generated on the
    device), the paper's step (batch 125, SGD momentum 0.9, no augmentation) through
-   :func:`fpt_core.engine.train_ensemble` for R ∈ {1, 8, 32}, against a per-model loop at R = 8
+   :func:`fpt_core.train.engine.train_ensemble` for R ∈ {1, 8, 32}, against a per-model loop at R = 8
    (``bench/bench_engine.py``'s, channels-last, on the device), fp32 and bf16, eager and
    ``torch.compile``\\ d; images per second (all replicas) and peak memory per replica;
 3. ``paper_gpu_hours``: 1000 runs × 200 epochs × 50,000 images at the best rate;
 4. ``tiny_paper_run``: the paper configuration at a tiny size (2 epochs, shrink & perturb at τ = 1)
-   through :func:`fpt_core.runner.run_ensemble` into a temporary store (real CIFAR-10 with
+   through :func:`fpt_core.train.runner.run_ensemble` into a temporary store (real CIFAR-10 with
    ``--data-root``, else synthetic data handed to the runner), then reused from the store;
 5. writes the JSON (after every step, so a killed run leaves what it measured) and prints a table.
 
@@ -51,12 +51,12 @@ from torch.func import stack_module_state
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fpt_core import engine, grouped, runner  # noqa: E402
-from fpt_core.config import TrainConfig  # noqa: E402
-from fpt_core.data import Data, _channel_stats  # noqa: E402
-from fpt_core.device import resolve_device  # noqa: E402
-from fpt_core.engine import init_model, train_ensemble  # noqa: E402
-from fpt_core.store import atomic_write_text  # noqa: E402
+from fpt_core.train import engine, grouped, runner  # noqa: E402
+from fpt_core.train.config import TrainConfig  # noqa: E402
+from fpt_core.train.data import Data, _channel_stats  # noqa: E402
+from fpt_core.train.device import resolve_device  # noqa: E402
+from fpt_core.train.engine import init_model, train_ensemble  # noqa: E402
+from fpt_core.train.store import atomic_write_text  # noqa: E402
 
 # the paper preset (notebooks 01–03): ResNet-18 on CIFAR-10, batch 125, SGD lr 0.01 momentum 0.9
 PAPER = dict(runs=1000, epochs=200, n_train=50_000, batch=125, lr=0.01, momentum=0.9)
@@ -78,7 +78,7 @@ def sync(dev: torch.device) -> None:
 
 
 def synthetic_data(dev: torch.device, n_train: int, n_test: int, side: int, seed: int = 0) -> Data:
-    """CIFAR-shaped uint8 images and labels drawn on ``dev``, as :func:`fpt_core.data.load_dataset`
+    """CIFAR-shaped uint8 images and labels drawn on ``dev``, as :func:`fpt_core.train.data.load_dataset`
     returns CIFAR-10 (per-channel mean/std of the training split, in [0, 1] units)."""
     g = torch.Generator(device=dev).manual_seed(seed)
     img = lambda n: torch.randint(0, 256, (n, 3, side, side), generator=g, device=dev,  # noqa: E731
@@ -180,7 +180,7 @@ def check_equivalence(dev: torch.device, S: dict) -> dict:
 
 def check_engine_vs_solo(dev: torch.device, S: dict) -> dict:
     """One epoch of ``train_ensemble`` (grouped path) against ``torch.optim.SGD`` per seed."""
-    from fpt_core.reference import train_solo
+    from fpt_core.train.reference import train_solo
 
     n = 4 * S["batch"]
     data = synthetic_data(dev, n, S["n_test"], S["side"], seed=1)
@@ -279,7 +279,7 @@ def timed_evaluate(dev: torch.device, acc: list[float]):
 @contextlib.contextmanager
 def compiled_grouped(backend: str):
     """``torch.compile`` the grouped network's forward (the engine exposes no compile switch):
-    :func:`fpt_core.grouped.grouped_forward` calls ``functional_call`` — replaced here by a
+    :func:`fpt_core.train.grouped.grouped_forward` calls ``functional_call`` — replaced here by a
     compiled call per grouped module; autograd then runs the compiled backward."""
     orig = grouped.functional_call
     cache: dict[int, Any] = {}

@@ -2,7 +2,7 @@
 
 Trains ``--runs`` small MLPs on MNIST-1D with plain ``torch.optim.SGD``; with ``--tau T`` each run
 is shrunk and perturbed (θ ← 0.4θ + 0.1θ_fresh, momentum cleared) every T epochs by
-:class:`fpt_core.plain.Perturber`. Each run's test accuracy per epoch goes to ``OUT/seed_<i>.csv``
+:class:`fpt_core.protocols.plain.Perturber`. Each run's test accuracy per epoch goes to ``OUT/seed_<i>.csv``
 (column ``test_acc``), the layout ``fpt analyze`` reads:
 
     python examples/plain_loop.py runs/plain --runs 16 --epochs 30
@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fpt_core.data import load_dataset
-from fpt_core.plain import Perturber
+from fpt_core.protocols.plain import Perturber
+from fpt_core.train.data import load_dataset
 
 
 def train(seed: int, epochs: int, tau: float | None, data) -> list[float]:

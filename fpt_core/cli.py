@@ -6,8 +6,8 @@
     fpt book [--preset P]                                 (in a checkout of the book)
 
 ``PATH`` is a folder of per-run CSV files (one row per evaluation) or a long table (columns run,
-time, value), as read by :func:`fpt_core.fpt.load_runs`; or a folder in the released layout of
-Meir et al. (:mod:`fpt_core.released`, e.g. the book's ``data/meir2025``), whose unperturbed
+time, value), as read by :func:`fpt_core.stats.logs.load_runs`; or a folder in the released layout of
+Meir et al. (:mod:`fpt_core.stats.released`, e.g. the book's ``data/meir2025``), whose unperturbed
 ensemble is analysed, with ``--protocol`` and ``--tau0`` naming the perturbed one. Bad input exits with status 2 and one
 line naming the argument. Also ``python -m fpt_core``.
 """
@@ -24,11 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from .fpt import FirstPassage, first_passage, load_runs, mean_fpt, survival
-from .logrank import logrank
-from .median import median_fpt, quantile_fpt
-from .released import COMPACT_NAME, discover
-from .restart import predict_mean_fpt
+from fpt_core.stats.fpt import FirstPassage, first_passage, mean_fpt, survival
+from fpt_core.stats.logrank import logrank
+from fpt_core.stats.logs import load_runs
+from fpt_core.stats.median import median_fpt, quantile_fpt
+from fpt_core.stats.released import COMPACT_NAME, discover
+from fpt_core.stats.restart import predict_mean_fpt
 
 __all__ = ["main", "analyze"]
 

@@ -72,18 +72,18 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 from myst_nb import glue
 
-from fpt_core import presets, report, viz
+from fpt_core.book import presets, report, viz
 from fpt_core.book.accuracy_charts import (
     accuracy_band_chart,
     accuracy_density_chart,
     density_epochs,
 )
+from fpt_core.book.claims import claims_box
 from fpt_core.book.parameter_checks import check_fractions, check_integers
 from fpt_core.book.preset_config import preset_config
 from fpt_core.book.qss_evidence import ks_pvalue_chart, qss_verdict, tail_share_chart
-from fpt_core.claims import claims_box
-from fpt_core.qss import ks_relaxation, relaxation_by_reference, tail_stationarity
-from fpt_core.runner import run_ensemble
+from fpt_core.stats.qss import ks_relaxation, relaxation_by_reference, tail_stationarity
+from fpt_core.train.runner import run_ensemble
 
 viz.use_offline_renderer()
 timer = report.Timer()
@@ -133,7 +133,7 @@ accuracy_density_chart(df, density_epochs(acc.shape[1] - 1))
 # ## Kolmogorov–Smirnov test against a late reference epoch
 # For every epoch $t$ the accuracies of all runs are compared with those at the reference epoch
 # by `scipy.stats.ks_2samp`. The relaxation time $t_\mathrm{relax}$ is the first epoch after
-# which every p-value stays above $\alpha$ ({func}`fpt_core.qss.ks_relaxation`).
+# which every p-value stays above $\alpha$ ({func}`fpt_core.stats.qss.ks_relaxation`).
 
 # %%
 ref_epoch = P["reference_epoch"]
@@ -148,7 +148,7 @@ ks_pvalue_chart(ks)
 # In a QSS the reference epoch is arbitrary as long as it lies in the QSS, so the relaxation
 # time must come out the same. One that grows with the reference is the signature of a slow
 # drift that each KS test, against a reference close to it, is too weak to see
-# ({func}`fpt_core.qss.relaxation_by_reference`).
+# ({func}`fpt_core.stats.qss.relaxation_by_reference`).
 
 # %%
 references = np.linspace(horizon / 2, horizon, n_references)
@@ -163,7 +163,7 @@ pd.DataFrame({"reference epoch": list(by_ref.t_relax), "t_relax": list(by_ref.t_
 # horizon. From the largest relaxation time above on, the epochs are cut into four windows; each
 # run's share of epochs at or above the level is averaged per window (points, ±1 SE over runs).
 # The Wilcoxon signed-rank test compares each run's share in the late half with the early half
-# ({func}`fpt_core.qss.tail_stationarity`).
+# ({func}`fpt_core.stats.qss.tail_stationarity`).
 
 # %%
 t_start = by_ref.latest or horizon / 2

@@ -70,17 +70,17 @@ import numpy as np
 from IPython.display import HTML, Markdown, display
 from myst_nb import glue
 
-from fpt_core import presets, report, viz
 from fpt_core.book import parameter_checks as check
 from fpt_core.book import period_comparison as compare
+from fpt_core.book import presets, report, viz
 from fpt_core.book import single_frequency_sweep as target_sweep
 from fpt_core.book import single_frequency_verdict as words
+from fpt_core.book.claims import claims_box
 from fpt_core.book.preset_config import preset_config, shrink_perturb_config
-from fpt_core.claims import claims_box
-from fpt_core.fpt import first_passage
-from fpt_core.restart import predict_mean_fpt
-from fpt_core.runner import run_ensemble
-from fpt_core.single_frequency import single_frequency_test
+from fpt_core.stats.fpt import first_passage
+from fpt_core.stats.restart import predict_mean_fpt
+from fpt_core.stats.single_frequency import single_frequency_test
+from fpt_core.train.runner import run_ensemble
 
 viz.use_offline_renderer()
 timer = report.Timer()
@@ -134,7 +134,7 @@ viz.ensemble_means_chart(list(zip(labels, all_ens, strict=True)), target=P["targ
 # The claim is tested only if the runs and their survivors are in QSS before $\tau_0$ and every
 # held-out $\tau$ (the setting of {ref}`nb-qss`), and the law of $T_p$ does not depend on when
 # the perturbation comes; the higher the target, the more the survivors are the runs that sit
-# low, and the premise fails. {func}`fpt_core.single_frequency.single_frequency_test` checks the
+# low, and the premise fails. {func}`fpt_core.stats.single_frequency.single_frequency_test` checks the
 # KS relaxation time of all runs (four reference epochs) and of the survivors, the tail share at
 # the target ({ref}`nb-qss` tests higher up the tail: a drift there puts the premise on the
 # edge), and by a log-rank test whether the law of $T_p$, cut at the shortest period, depends on it.
@@ -176,7 +176,7 @@ compare.prediction_chart(res, curve, baseline=sf.unperturbed.mean, horizon=horiz
 # %% [markdown]
 # ## Predicted and measured first-passage distributions
 # Survival $P(T_\tau > t)$ of each brute-force ensemble (Kaplan–Meier, solid) against the
-# renewal prediction ({func}`fpt_core.restart.predicted_survival`, dashed), above the measured
+# renewal prediction ({func}`fpt_core.stats.restart.predicted_survival`, dashed), above the measured
 # first-passage times. Click a period in the legend to fade the others; drag over the histogram.
 
 # %% tags=["remove-input"]

@@ -25,7 +25,7 @@
 # :format: myst
 # ```
 #
-# **How they are tested.** Four perturbations ({mod}`fpt_core.perturb`) in the setting of
+# **How they are tested.** Four perturbations ({mod}`fpt_core.protocols.perturb`) in the setting of
 # {ref}`nb-single-frequency`: **shrink & perturb** {cite}`ash2020warm`; a **full reset to a
 # fresh draw**, for which $\langle T_\tau\rangle = \mathbb E[\min(T,\tau)]/(1 - S(\tau))$ is
 # exact (not so for a reset to each run's own initial weights, see {ref}`theory-fpt`); a
@@ -35,10 +35,10 @@
 # form predicts $\langle T_\tau\rangle$ inside its premise,
 # $t_\mathrm{relax} \le \tau \le h - \tau_0$ ($h$ the horizon; that $T_p$ does not depend on
 # τ is checked for shrink & perturb, assumed for the other two). An optimum counts only if
-# *interior* beyond the bootstrap noise ({func}`fpt_core.optimum.interior_optimum`). Speedups
+# *interior* beyond the bootstrap noise ({func}`fpt_core.stats.optimum.interior_optimum`). Speedups
 # are ratios of restricted means, $\mathbb E[\min(T,h)]/\mathbb E[\min(T_{\tau^\ast},h)]$,
 # with CIs; protocols are ranked only where those separate
-# ({func}`fpt_core.optimum.separated_ranking`).
+# ({func}`fpt_core.stats.optimum.separated_ranking`).
 
 # %% tags=["parameters"]
 preset = "default"  # tiny | default | paper
@@ -80,21 +80,28 @@ summary_path = "book/executed/03_optimal_perturbation.summary.json"
 from IPython.display import HTML, Markdown, display
 from myst_nb import glue
 
-from fpt_core import presets, report, viz
 from fpt_core.book import perturbation_protocols as pp
-from fpt_core.book import premise_report, protocol_optima, scan_report, warm_restart_timing
+from fpt_core.book import (
+    premise_report,
+    presets,
+    protocol_optima,
+    report,
+    scan_report,
+    viz,
+    warm_restart_timing,
+)
 from fpt_core.book import sharp_restart_check as src
+from fpt_core.book.claims import claims_box
 from fpt_core.book.period_curve_chart import brute_force_points, period_curve_chart
 from fpt_core.book.periodic_brute_force import brute_force_periods, brute_force_texts
 from fpt_core.book.perturbation_claims import perturbation_claims
 from fpt_core.book.perturbation_criterion import criterion_table
 from fpt_core.book.perturbation_summary import perturbation_summary
 from fpt_core.book.protocol_target_sweep import target_sweep
-from fpt_core.claims import claims_box
-from fpt_core.fpt import first_passage, mean_fpt
-from fpt_core.optimum import protocol_optimum
-from fpt_core.runner import run_ensemble
-from fpt_core.single_frequency import censor_at, single_frequency_test
+from fpt_core.stats.fpt import first_passage, mean_fpt
+from fpt_core.stats.optimum import protocol_optimum
+from fpt_core.stats.single_frequency import censor_at, single_frequency_test
+from fpt_core.train.runner import run_ensemble
 
 viz.use_offline_renderer()
 timer = report.Timer()
@@ -171,9 +178,9 @@ glue_texts(premise_report.premise_texts(sf, horizon))
 # Relaxation time {glue:text}`t_relax` epochs; **{glue:text}`premise`** ({glue:text}`premise_why`).
 #
 # ## Full reset: the sharp-restart formula against brute force
-# Predicted from the unperturbed runs alone ({func}`fpt_core.restart.sharp_restart_mean`),
+# Predicted from the unperturbed runs alone ({func}`fpt_core.stats.restart.sharp_restart_mean`),
 # measured on an ensemble reset every `reset_tau` epochs (set near the predicted optimum when
-# the preset was chosen); restricted means, compared by {func}`fpt_core.verdicts.agreement`.
+# the preset was chosen); restricted means, compared by {func}`fpt_core.stats.verdicts.agreement`.
 
 # %%
 reset_check = None
@@ -225,7 +232,7 @@ crit.round(3)
 # ## Is there an optimal period? Brute force
 # Below $t_\mathrm{relax}$ only brute force speaks. All ensembles perturbed every τ are cut at
 # `short_horizon` and compared by restricted means; τ* is interior when a shorter and a longer
-# period are slower beyond the intervals ({func}`fpt_core.optimum.measured_optimum`).
+# period are slower beyond the intervals ({func}`fpt_core.stats.optimum.measured_optimum`).
 
 # %%
 hs = float(P["short_horizon"])

@@ -58,7 +58,8 @@ import torch
 from IPython.display import HTML, Markdown, display
 from myst_nb import glue
 
-from fpt_core import linreg, presets, report, viz
+from fpt_core.book import presets, report, viz
+from fpt_core.book.claims import claims_box
 from fpt_core.book.sampler_comparison import (
     compare_samplers,
     comparison_texts,
@@ -67,8 +68,8 @@ from fpt_core.book.sampler_comparison import (
     orders_faster_claim,
 )
 from fpt_core.book.sampler_error_chart import kl_chart, relative_error_chart
-from fpt_core.claims import claims_box
-from fpt_core.device import resolve_device
+from fpt_core.langevin import linreg
+from fpt_core.train.device import resolve_device
 
 viz.use_offline_renderer()
 timer = report.Timer()
@@ -164,7 +165,7 @@ relative_error_chart(df)
 # %% [markdown]
 # ## Slopes, ratio and the linear theory
 # How fast each error falls with η is the slope of a least-squares line through the log–log
-# points ({func}`fpt_core.linreg.loglog_slope`); the KL ratio SGLD/SGWORLD at the smallest η
+# points ({func}`fpt_core.langevin.linreg.loglog_slope`); the KL ratio SGLD/SGWORLD at the smallest η
 # carries a delta-method standard error.
 
 # %%

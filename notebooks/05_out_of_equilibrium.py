@@ -64,13 +64,22 @@ from IPython.display import HTML, Markdown, display
 from myst_nb import glue
 from scipy import stats
 
-from fpt_core import entropy, ift_bias, langevin, noneq, presets, report, viz
-from fpt_core.book import entropy_tables, fluctuation_charts, ift_bias_scan, stationary_moments
+from fpt_core.book import (
+    entropy_tables,
+    fluctuation_charts,
+    ift_bias_scan,
+    presets,
+    report,
+    stationary_moments,
+    viz,
+)
+from fpt_core.book.claims import claims_box
 from fpt_core.book.fluctuation_claims import fluctuation_claims
 from fpt_core.book.fluctuation_results import fluctuation_results
 from fpt_core.book.fluctuation_words import fluctuation_words
-from fpt_core.claims import claims_box
-from fpt_core.device import resolve_device
+from fpt_core.langevin import entropy, ift_bias, noneq
+from fpt_core.langevin import samplers as langevin
+from fpt_core.train.device import resolve_device
 
 viz.use_offline_renderer()
 timer = report.Timer()
@@ -259,7 +268,7 @@ fluctuation_charts.dft_chart(dft)
 # Gaussian noise of the SGD covariance $2D$ — the path probabilities exist, and the exact
 # discrete-time total entropy production is the log ratio
 # $\sigma_n = \ln[\pi(\delta_n)p(\delta_{n+1}\mid\delta_n)] - \ln[\pi(\delta_{n+1})p(\delta_n\mid\delta_{n+1})]$
-# (`fpt_core.entropy.gaussian_chain_log_ratio`), for which both fluctuation theorems hold exactly
+# (`fpt_core.langevin.entropy.gaussian_chain_log_ratio`), for which both fluctuation theorems hold exactly
 # for every window length in the stationary state. The continuum functional satisfies the IFT
 # exactly on the surrogate too ({ref}`theory-noneq`). Both are evaluated on the same surrogate
 # trajectories, at this page's η and at the η of the scan's largest step
@@ -290,7 +299,7 @@ sur.set_index(["policy", "η", "functional", "k"])
 # On the network the IFT is not exact. Given the state $w_n$, $e^{-\sigma_n}$ averages over the
 # minibatch of the step: with $K(t; w) = \ln\mathbb E[e^{t^\top\Delta}\mid w]$ the cumulant
 # generating function of the SGD increment $\Delta = w_{n+1} - w_n$ (exact: a mean over all
-# $B$-subsets, `fpt_core.ift_bias.sgd_cgf`),
+# $B$-subsets, `fpt_core.langevin.ift_bias.sgd_cgf`),
 # $L(w) = \ln\mathbb E[e^{-\sigma_n}\mid w_n = w] = K(-P^\top(w - c); w)$ with
 # $P = (-C\Sigma^{-1})^\top D^{-1}$. Expanded in $\delta = w - w^* \sim \eta^{1/2}$, the
 # quadratic part of $L$ is the surrogate's and vanishes identically; what remains is a cubic
@@ -307,7 +316,7 @@ sur.set_index(["policy", "η", "functional", "k"])
 # where $M_3 = \mathbb E_\pi[\delta^{\otimes 3}] = O(\eta^2)$ is the stationary third moment —
 # nonzero because the anharmonic drift skews the stationary law and shifts its mean by
 # $\mu_1 = (\eta H)^{-1}\tfrac12\eta\nabla^3U:\Sigma$ — from the chain's third-moment equation
-# $M_3 = F^{\otimes 3}M_3 + S_3$ (`fpt_core.ift_bias`, module docstring). Both parts are
+# $M_3 = F^{\otimes 3}M_3 + S_3$ (`fpt_core.langevin.ift_bias`, module docstring). Both parts are
 # $O(\eta^2)$: $\varepsilon \propto \eta^2$, and over $k$ records
 # $\langle e^{-\sigma^{(k)}}\rangle \approx (1+\varepsilon)^k$.
 #

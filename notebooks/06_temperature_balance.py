@@ -78,16 +78,16 @@ import pandas as pd
 import torch
 from IPython.display import HTML, Markdown, display
 
-from fpt_core import presets, report, viz
 from fpt_core.book import aspect_ratio_bias as arb
 from fpt_core.book import layer_alpha as la
 from fpt_core.book import paired_arms as pa
+from fpt_core.book import presets, report, viz
+from fpt_core.book.claims import claims_box
 from fpt_core.book.glued_words import glue_words
 from fpt_core.book.htsr_claims import htsr_claims, htsr_summary
 from fpt_core.book.tempbalance_design import arm_configs, check_design, scan_words
-from fpt_core.claims import claims_box
-from fpt_core.runner import run_ensemble
-from fpt_core.tb_analysis import WeightSnapshot, alpha_history
+from fpt_core.spectra.tb_analysis import WeightSnapshot, alpha_history
+from fpt_core.train.runner import run_ensemble
 
 viz.use_offline_renderer()
 timer = report.Timer()
@@ -134,7 +134,7 @@ pa.accuracy_chart({arm: e.frame() for arm, e in ens.items()})
 # runs of each arm; the first and last layer keep factor 1, the others are *tuned*. **Is there
 # something to balance?** Per run, the spread $\max_i\alpha_i - \min_i\alpha_i$ over the tuned
 # layers divided by their RMS Hill SE $(\alpha_i - 1)/\sqrt{n_{{\rm tail},i}}$
-# ({func}`fpt_core.tb_analysis.alpha_spread_over_se`): near 1, the ranking of the layers, and the
+# ({func}`fpt_core.spectra.tb_analysis.alpha_spread_over_se`): near 1, the ranking of the layers, and the
 # assignment, is noise. The table also gives the spread of α over seeds.
 
 # %%
@@ -161,7 +161,7 @@ la.factor_chart(alpha_mean, "TempBalance", tuned, layer_order)
 # ## HT-SR on this network: does training make tails heavier, into the 2–4 band?
 # *Training lowers α* is tested on every SGD run with TempBalance's median-Hill α (epoch 0 to the
 # last, paired by run). The 2–4 band was read off fits whose $x_{\min}$ minimises the KS distance,
-# so *α lies in 2–4* is tested with that estimator ({func}`fpt_core.htsr.clauset_alpha`) on the
+# so *α lies in 2–4* is tested with that estimator ({func}`fpt_core.spectra.htsr.clauset_alpha`) on the
 # kept final SGD weights; both with a 95 % t interval per tuned layer. FARMS pools the ESDs of
 # `farms_size`-square windows on a grid of `farms_windows_per_dim` overlapping positions per
 # dimension, like the reference code's fixed sampling (100-row windows, 9 positions).
@@ -193,7 +193,7 @@ display(la.spectra_chart({arm: s.weights[seed0] for arm, s in snaps.items()}, la
 # %% [markdown]
 # ## What FARMS corrects: α against the aspect ratio
 # The same matrix cut to $Q \cdot n$ rows and $n$ columns, $Q = 1, 2, 4, 8$
-# ({func}`fpt_core.farms.aspect_ratio_table`): random Gaussian matrices, whose quality does not
+# ({func}`fpt_core.spectra.farms.aspect_ratio_table`): random Gaussian matrices, whose quality does not
 # depend on $Q$, and the trained tuned layer with the largest aspect ratio. Hill α rises with $Q$
 # as the Marchenko–Pastur law narrows ({ref}`theory-htsr`); FARMS should not.
 # {glue:md}`bias_words`

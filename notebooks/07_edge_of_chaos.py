@@ -29,7 +29,7 @@
 # **The network map** $\Psi(h) = \tanh(W_1 h + b_1)$, the trained hidden-to-hidden layer, gives
 # the paper's order parameter: iterated from the first-layer representations of test inputs, its
 # tangent growth rate $\lambda_{\mathrm{net}}$ is the log of the *asymptotic Jacobian norm*
-# ({func}`fpt_core.tanh_mlp.network_map_exponent`). A cell is *ordered* if
+# ({func}`fpt_core.dynamics.tanh_mlp.network_map_exponent`). A cell is *ordered* if
 # $\lambda_{\mathrm{net}} < -2\,\mathrm{SE}$, *chaotic* if $> 2\,\mathrm{SE}$, *edge* otherwise
 # (SE over seeds); the critical value is the Lyapunov criterion $\lambda = 0$, not the paper's
 # dimension-dependent normalisation {cite}`feng2019optimal`. **The training map** is the optimiser
@@ -39,7 +39,7 @@
 # which would pin $\lambda_{\mathrm{train}} \ge 0$ at weight decay 0) projected out, after a
 # warm-up, over ≥ 2000 steps, with a convergence check (last half against the whole window within
 # $t_{0.975,\,n-1}$ SE for $n$ seeds: 3.18 for 4). Weight decay contracts a loss-flat direction at
-# the exact rate $\ln\rho(A(\gamma))$ ({func}`fpt_core.tanh_mlp.weight_decay_floor`);
+# the exact rate $\ln\rho(A(\gamma))$ ({func}`fpt_core.dynamics.tanh_mlp.weight_decay_floor`);
 # $\lambda_{\mathrm{train}} - \ln\rho$ is what it does *not* do by construction.
 #
 # **The grid was chosen by measurement** (`tools/scan_chaos.py`, table at the end): at weight
@@ -82,14 +82,19 @@ import altair as alt
 import torch
 from IPython.display import HTML, Markdown, display
 
-from fpt_core import presets, report, viz
 from fpt_core.book import edge_report as er
 from fpt_core.book import phase_diagram as pd_
+from fpt_core.book import presets, report, viz
+from fpt_core.book.claims import claims_box
 from fpt_core.book.glued_words import glue_words
-from fpt_core.claims import claims_box
-from fpt_core.edge_claims import edge_optimum, edge_region, scaling_in_phase, weight_decay_effect
-from fpt_core.edge_grid import run_edge_grid, running_by_cell
-from fpt_core.runner import cached_dataset
+from fpt_core.dynamics.edge_claims import (
+    edge_optimum,
+    edge_region,
+    scaling_in_phase,
+    weight_decay_effect,
+)
+from fpt_core.dynamics.edge_grid import run_edge_grid, running_by_cell
+from fpt_core.train.chunk import cached_dataset
 
 viz.use_offline_renderer()
 timer = report.Timer()

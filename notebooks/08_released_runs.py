@@ -30,7 +30,7 @@
 # The page works on any folder in the released layout (`data_dir`): one folder whose name ends
 # in `reg_training` (the unperturbed ensemble) and folders `[testacc_list_]<protocol>_reset<τ>`
 # (ensembles perturbed every τ epochs), one CSV per run, one row per epoch
-# ({func}`fpt_core.released.discover`). Two protocols are released: shrink & perturb
+# ({func}`fpt_core.stats.released.discover`). Two protocols are released: shrink & perturb
 # ($\theta \leftarrow 0.4\,\theta + 0.1\,\theta_\mathrm{fresh}$, `s_and_p`) and partial
 # resetting of the smallest weights (`partial`). This build read {glue:text}`n_unperturbed`
 # unperturbed runs of {glue:text}`n_epochs` epochs from `data_dir`, and perturbed ensembles
@@ -53,16 +53,16 @@ import numpy as np
 from IPython.display import HTML, Markdown, display
 from myst_nb import glue
 
-from fpt_core import presets, report, viz
 from fpt_core.book import heldout_prediction as hp
 from fpt_core.book import passage_charts as charts
 from fpt_core.book import period_optimum as po
+from fpt_core.book import presets, report, viz
+from fpt_core.book.claims import claims_box
 from fpt_core.book.qss_wording import mean_fpt_words, qss_words
 from fpt_core.book.released_verdicts import released_claims
-from fpt_core.claims import claims_box
-from fpt_core.fpt import first_passage, hazard, mean_fpt, survival
-from fpt_core.qss import ks_relaxation, relaxation_by_reference, tail_stationarity
-from fpt_core.released import discover
+from fpt_core.stats.fpt import first_passage, hazard, mean_fpt, survival
+from fpt_core.stats.qss import ks_relaxation, relaxation_by_reference, tail_stationarity
+from fpt_core.stats.released import discover
 
 viz.use_offline_renderer()
 timer = report.Timer()
@@ -94,7 +94,7 @@ text = {"n_unperturbed": u.acc.shape[0], "n_epochs": u.acc.shape[1], "ensembles"
 # QSS gives the same relaxation time $t_\mathrm{relax}$ whatever the reference), and the test of
 # the upper tail that a first passage above the plateau depends on: whether the share of epochs
 # each run spends at or above the target changes over four windows
-# ({func}`fpt_core.qss.tail_stationarity`).
+# ({func}`fpt_core.stats.qss.tail_stationarity`).
 
 # %%
 t = u.times
@@ -143,10 +143,10 @@ charts.survival_hazard_chart(survival(fp0, confidence_level=confidence_level), h
 # \frac{\mathbb{E}[\min(T_p,\tau)]}{\Pr[T_p\le\tau]}\quad\text{(renewal form)}
 # $$
 #
-# ({func}`fpt_core.restart.predict_mean_fpt`; {ref}`theory-fpt`). Each is compared with the
+# ({func}`fpt_core.stats.restart.predict_mean_fpt`; {ref}`theory-fpt`). Each is compared with the
 # mean first-passage time measured on the ensemble released for that period, both with 95 %
 # bootstrap intervals, and called consistent when their difference lies within its interval
-# ({func}`fpt_core.verdicts.agreement`). A measured mean of an ensemble with censored runs is a
+# ({func}`fpt_core.stats.verdicts.agreement`). A measured mean of an ensemble with censored runs is a
 # lower bound and is marked (≥). A period not shorter than its runs never perturbs them and is
 # left out everywhere below.
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from fpt_core.data import load_dataset
-from fpt_core.device import small_tensor_threads
+from fpt_core.train.data import load_dataset
+from fpt_core.train.device import small_tensor_threads
 
 
 def _skips_fail() -> bool:
@@ -55,7 +55,7 @@ def pytest_make_collect_report(collector):
 
 @pytest.fixture
 def one_thread():
-    """Small tensors: one intra-op thread (see :func:`fpt_core.device.small_tensor_threads`)."""
+    """Small tensors: one intra-op thread (see :func:`fpt_core.train.device.small_tensor_threads`)."""
     with small_tensor_threads():
         yield
 

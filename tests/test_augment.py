@@ -4,7 +4,7 @@ import pytest
 import torch
 import torchvision.transforms.functional as TF
 
-from fpt_core.augment import random_crop_flip
+from fpt_core.train.augment import random_crop_flip
 
 
 def _candidates(img, p):

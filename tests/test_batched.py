@@ -3,8 +3,8 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call, stack_module_state
 
-from fpt_core.batched import MLPKernel, is_plain_mlp
-from fpt_core.models import MLP, SmallCNN
+from fpt_core.train.batched import MLPKernel, is_plain_mlp
+from fpt_core.train.models import MLP, SmallCNN
 
 
 def _stacked(R, in_features, hidden, n_classes=10):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from fpt_core.bca import bca_interval
-from fpt_core.fpt import FirstPassage
+from fpt_core.stats.bca import bca_interval
+from fpt_core.stats.fpt import FirstPassage
 
 
 def test_without_censoring_it_is_scipys_bca_of_the_sample_mean():

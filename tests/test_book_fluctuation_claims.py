@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pandas as pd
 
+from fpt_core.book.claims import VERDICTS
 from fpt_core.book.fluctuation_claims import fluctuation_claims
-from fpt_core.claims import VERDICTS
 
 WR, WOR = "with replacement", "without replacement"
 

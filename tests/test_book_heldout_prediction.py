@@ -11,8 +11,9 @@ from fpt_core.book.heldout_prediction import (
     tau0_matrix,
     worst_error,
 )
-from fpt_core.fpt import RunLog, first_passage
-from fpt_core.restart import predict_mean_fpt
+from fpt_core.stats.fpt import first_passage
+from fpt_core.stats.logs import RunLog
+from fpt_core.stats.restart import predict_mean_fpt
 
 TIMES = np.arange(1.0, 41.0)
 

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pandas as pd
 
 from fpt_core.book.htsr_claims import htsr_claims, htsr_summary
-from fpt_core.paired import paired_difference
+from fpt_core.stats.paired import paired_difference
 
 DIFF = paired_difference([0.70, 0.71, 0.72, 0.69], [0.701, 0.712, 0.719, 0.692])
 HT = {"n_runs": 4, "clauset": pd.DataFrame({"mean": [3.0], "low": [2.5], "high": [3.5],

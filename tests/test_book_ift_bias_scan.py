@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fpt_core import ift_bias
 from fpt_core.book import ift_bias_scan as bs
+from fpt_core.langevin import ift_bias
 
 
 def test_toy_table():

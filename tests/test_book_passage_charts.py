@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 
 from fpt_core.book import passage_charts as charts
-from fpt_core.fpt import first_passage, hazard, survival
-from fpt_core.qss import ks_relaxation
+from fpt_core.stats.fpt import first_passage, hazard, survival
+from fpt_core.stats.qss import ks_relaxation
 
 
 def test_ks_chart_has_the_pvalues_and_alpha():

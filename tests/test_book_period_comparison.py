@@ -15,7 +15,7 @@ from fpt_core.book.period_comparison import (
     survival_comparison_chart,
     survival_frames,
 )
-from fpt_core.fpt import FirstPassage
+from fpt_core.stats.fpt import FirstPassage
 
 ROW = dict(predicted=23.4, pred_low=22.5, pred_high=24.3, measured=22.6, meas_low=21.8,
            meas_high=23.5, rel_error=0.0354, consistent=True, resolution=0.055,

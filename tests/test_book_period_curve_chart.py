@@ -6,7 +6,7 @@ from types import SimpleNamespace as NS
 import numpy as np
 
 from fpt_core.book import period_curve_chart as pcc
-from fpt_core.optimum import ProtocolOptimum
+from fpt_core.stats.optimum import ProtocolOptimum
 
 
 def test_docstring_examples_run():

@@ -11,7 +11,8 @@ from fpt_core.book.period_optimum import (
     optimum_vs_relaxation,
     scanned_text,
 )
-from fpt_core.fpt import RunLog, first_passage, mean_fpt
+from fpt_core.stats.fpt import first_passage, mean_fpt
+from fpt_core.stats.logs import RunLog
 
 TIMES = np.arange(1.0, 61.0)
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from fpt_core.book import periodic_brute_force as pbf
-from fpt_core.optimum import MeasuredOptimum
+from fpt_core.stats.optimum import MeasuredOptimum
 
 
 def test_docstring_examples_run():

@@ -6,7 +6,7 @@ from types import SimpleNamespace as NS
 import pandas as pd
 
 from fpt_core.book import perturbation_claims as pcl
-from fpt_core.optimum import MeasuredOptimum
+from fpt_core.stats.optimum import MeasuredOptimum
 
 
 def test_docstring_examples_run():

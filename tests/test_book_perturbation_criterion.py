@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from fpt_core.book import perturbation_criterion as pc
-from fpt_core.fpt import FirstPassage
+from fpt_core.stats.fpt import FirstPassage
 
 
 def test_docstring_examples_run():

@@ -5,7 +5,7 @@ import doctest
 import pytest
 
 from fpt_core.book import perturbation_protocols as pp
-from fpt_core.store import run_key
+from fpt_core.train.store import run_key
 
 P = dict(
     target=0.55, sweep_targets=[0.5], epochs=30, tau0=10, reset_tau=20, sp_taus=[12, 16],

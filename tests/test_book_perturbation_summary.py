@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from fpt_core.book import perturbation_summary as ps
-from fpt_core.optimum import MeasuredOptimum
+from fpt_core.stats.optimum import MeasuredOptimum
 
 
 def test_docstring_examples_run():

@@ -7,7 +7,7 @@ import pytest
 
 from fpt_core.book import preset_config as module
 from fpt_core.book.preset_config import preset_config, shrink_perturb_config
-from fpt_core.config import TrainConfig
+from fpt_core.train.config import TrainConfig
 
 P = dict(dataset="mnist1d", num_samples=2000, model="mlp", hidden=[256], lr=0.05, momentum=0.9,
          batch_size=100, epochs=120, n_runs=256)  # fmt: skip

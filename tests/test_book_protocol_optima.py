@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from fpt_core.book import protocol_optima as po
-from fpt_core.fpt import FirstPassage
-from fpt_core.optimum import protocol_optimum
+from fpt_core.stats.fpt import FirstPassage
+from fpt_core.stats.optimum import protocol_optimum
 
 
 def test_docstring_examples_run():

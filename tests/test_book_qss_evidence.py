@@ -14,7 +14,7 @@ from fpt_core.book.qss_evidence import (
     reference_text,
     tail_share_chart,
 )
-from fpt_core.qss import KSRelaxation, RelaxationByReference, TailStationarity
+from fpt_core.stats.qss import KSRelaxation, RelaxationByReference, TailStationarity
 
 KS = KSRelaxation(np.arange(1.0, 5), np.zeros(4), np.array([1e-5, 0.01, 0.2, 1.0]), 4.0, 0.05,
                   3.0, np.full(4, 10))  # fmt: skip

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from fpt_core.book.qss_wording import mean_fpt_words, qss_words, reference_times
-from fpt_core.qss import RelaxationByReference
+from fpt_core.stats.qss import RelaxationByReference
 
 
 def test_reference_times():

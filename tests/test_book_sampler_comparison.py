@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fpt_core import linreg
 from fpt_core.book import sampler_comparison
 from fpt_core.book.sampler_comparison import (
     SamplerComparison,
@@ -17,6 +16,7 @@ from fpt_core.book.sampler_comparison import (
     orders_faster_claim,
     orders_faster_verdict,
 )
+from fpt_core.langevin import linreg
 
 
 def test_docstring_examples_run():

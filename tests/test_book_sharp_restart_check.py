@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fpt_core.book import sharp_restart_check as src
-from fpt_core.fpt import FirstPassage
+from fpt_core.stats.fpt import FirstPassage
 
 
 def test_docstring_examples_run():

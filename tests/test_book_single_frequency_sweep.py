@@ -9,7 +9,7 @@ import pytest
 
 from fpt_core.book import single_frequency_sweep
 from fpt_core.book.single_frequency_sweep import sweep_error_chart, sweep_table
-from fpt_core.single_frequency import single_frequency_test
+from fpt_core.stats.single_frequency import single_frequency_test
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from fpt_core.book import single_frequency_verdict as words
-from fpt_core.fpt import MeanFPT
-from fpt_core.single_frequency import single_frequency_test
+from fpt_core.stats.fpt import MeanFPT
+from fpt_core.stats.single_frequency import single_frequency_test
 
 NAN = float("nan")
 

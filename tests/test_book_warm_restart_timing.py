@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from fpt_core.book import warm_restart_timing as wrt
-from fpt_core.fpt import FirstPassage
+from fpt_core.stats.fpt import FirstPassage
 
 
 def test_docstring_examples_run():

@@ -1,4 +1,4 @@
-"""Tests of fpt_core.chaos against known answers (maps with exact exponents, linear Jacobians)."""
+"""Tests of fpt_core.dynamics.chaos against known answers (maps with exact exponents, linear Jacobians)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from fpt_core.chaos import (
+from fpt_core.dynamics.chaos import (
     edge_contour,
     jacobian_norm,
     lyapunov_benettin,

@@ -10,16 +10,16 @@ import pytest
 import torch
 from scipy import optimize
 
-from fpt_core.chaos import convergence, lyapunov_benettin
-from fpt_core.edge_claims import (
+from fpt_core.dynamics.chaos import convergence, lyapunov_benettin
+from fpt_core.dynamics.edge_claims import (
     edge_optimum,
     edge_region,
     scaling_absent,
     scaling_in_phase,
     weight_decay_effect,
 )
-from fpt_core.edge_grid import classify, power_law, run_edge_grid, sign_change_rows
-from fpt_core.tanh_mlp import (
+from fpt_core.dynamics.edge_grid import classify, power_law, run_edge_grid, sign_change_rows
+from fpt_core.dynamics.tanh_mlp import (
     ReplicaSGD,
     init_tanh_mlp,
     network_map_exponent,
@@ -234,7 +234,7 @@ def test_power_law_recovers_a_simulated_exponent():
 
 
 def test_run_edge_grid_smoke(monkeypatch):
-    import fpt_core.edge_grid as eg
+    import fpt_core.dynamics.edge_grid as eg
 
     seen = []
     real = eg.convergence
@@ -320,7 +320,7 @@ def test_weight_decay_effect_and_scaling_rules():
 
 def test_block_rates_follow_a_rising_exponent_block_by_block():
     """Multiplier e^{-1 + 2t/n}: the rate over steps [a, b) is the mean of -1 + 2t/n there."""
-    from fpt_core.edge_grid import block_rates
+    from fpt_core.dynamics.edge_grid import block_rates
 
     x0 = torch.ones(4, 1, dtype=F64)
     n = 100

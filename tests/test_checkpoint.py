@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from fpt_core.config import TrainConfig
-from fpt_core.device import small_tensor_threads
-from fpt_core.engine import train_ensemble
-from fpt_core.perturb import ShrinkPerturb, WarmRestart
-from fpt_core.runner import checkpoint_path, run_ensemble
-from fpt_core.store import Store
-from fpt_core.tempbalance import TempBalance
+from fpt_core.protocols.perturb import ShrinkPerturb, WarmRestart
+from fpt_core.protocols.tempbalance import TempBalance
+from fpt_core.train.chunk import checkpoint_path
+from fpt_core.train.config import TrainConfig
+from fpt_core.train.device import small_tensor_threads
+from fpt_core.train.engine import train_ensemble
+from fpt_core.train.runner import run_ensemble
+from fpt_core.train.store import Store
 
 TINY = dict(
     model_kwargs={"hidden": [16, 8]}, num_samples=500, batch_size=100, epochs=6, momentum=0.9
@@ -111,9 +112,9 @@ def test_sigkill_mid_chunk_then_resume(tmp_path):
     script = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from fpt_core.config import TrainConfig
-        from fpt_core.device import small_tensor_threads
-        from fpt_core.runner import run_ensemble
+        from fpt_core.train.config import TrainConfig
+        from fpt_core.train.device import small_tensor_threads
+        from fpt_core.train.runner import run_ensemble
 
         class Block:
             def __call__(self, state):

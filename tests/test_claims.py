@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from fpt_core.claims import VERDICTS, claim, claims_box, read_ledger, write_ledger
+from fpt_core.book.claims import VERDICTS, claim, claims_box, read_ledger, write_ledger
 
 
 def test_claim_rejects_unknown_paper_verdict_and_empty_text():

@@ -10,8 +10,9 @@ import pytest
 from conftest import ROOT
 
 from fpt_core.cli import main
-from fpt_core.fpt import first_passage, load_runs, mean_fpt
-from fpt_core.median import median_fpt
+from fpt_core.stats.fpt import first_passage, mean_fpt
+from fpt_core.stats.logs import load_runs
+from fpt_core.stats.median import median_fpt
 
 
 def _logs(folder, rng, n=60, epochs=40, column="test_acc", drift=0.012):

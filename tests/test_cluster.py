@@ -16,12 +16,12 @@ import distributed
 import numpy as np
 import pytest
 
-from fpt_core import cluster as fpt_cluster
-from fpt_core.config import TrainConfig
-from fpt_core.device import small_tensor_threads
-from fpt_core.engine import ENGINE_VERSION
-from fpt_core.runner import run_ensemble
-from fpt_core.store import Store, run_key
+from fpt_core.train import cluster as fpt_cluster
+from fpt_core.train.config import TrainConfig
+from fpt_core.train.device import small_tensor_threads
+from fpt_core.train.engine import ENGINE_VERSION
+from fpt_core.train.runner import ensemble_keys, run_ensemble
+from fpt_core.train.store import Store, run_key
 
 # the workers cannot import this test module: send its hook class by value
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -30,7 +30,7 @@ CFG = TrainConfig(model_kwargs={"hidden": [8]}, epochs=3, num_samples=500, batch
 SEEDS = list(range(8))
 CHUNK = 2  # 4 tasks
 FINAL_STEP = 3 * 4  # epochs × steps per epoch (400 training samples / batch 100)
-KEYS = [run_key(CFG.to_dict(), s, ENGINE_VERSION) for s in SEEDS]
+KEYS = ensemble_keys(CFG, SEEDS)  # configuration, seed, engine version, data identity
 RUN = dict(chunk_size=CHUNK, device="cpu", progress=False)
 
 

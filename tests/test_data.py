@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from fpt_core.data import load_dataset
-from fpt_core.models import build_model, has_batchnorm
+from fpt_core.train.data import load_dataset
+from fpt_core.train.models import build_model, has_batchnorm
 
 
 def test_mnist1d_is_generated_locally_and_standardised_on_train_split():
@@ -148,7 +148,7 @@ def test_models():
 
 
 def test_device_resolution(monkeypatch):
-    from fpt_core.device import resolve_device
+    from fpt_core.train.device import resolve_device
 
     assert resolve_device("cpu").type == "cpu"
     monkeypatch.setenv("FPT_DEVICE", "cpu")

@@ -1,4 +1,4 @@
-"""Tests of fpt_core.dynamics: the training map reproduces the engine, exponents with known answers."""
+"""Tests of fpt_core.dynamics.sgd_map: the training map reproduces the engine, exponents with known answers."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from fpt_core.config import TrainConfig
-from fpt_core.dynamics import SGDMap, ensemble_metrics, lyapunov_sgd, phase_diagram
-from fpt_core.engine import derive_seed, train_ensemble
+from fpt_core.dynamics.sgd_map import SGDMap, ensemble_metrics, lyapunov_sgd, phase_diagram
+from fpt_core.train.config import TrainConfig
+from fpt_core.train.engine import derive_seed, train_ensemble
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from fpt_core.config import TrainConfig
-from fpt_core.engine import derive_seed, train_ensemble
-from fpt_core.reference import train_solo
+from fpt_core.train.config import TrainConfig
+from fpt_core.train.engine import derive_seed, train_ensemble
+from fpt_core.train.reference import train_solo
 
 SEEDS = [0, 1, 5]
 
@@ -120,8 +120,8 @@ def test_cosine_schedule():
 def test_batchnorm_model_uses_per_replica_statistics(monkeypatch, grouped):
     """Replica by replica (CPU default) and as one grouped network (the CUDA default, forced
     here on the CPU): both equal R separate ``torch.optim.SGD`` runs."""
-    import fpt_core.engine as engine
-    from fpt_core.data import Data
+    import fpt_core.train.engine as engine
+    from fpt_core.train.data import Data
 
     monkeypatch.setattr(engine, "GROUPED_ON", ("cpu",) if grouped else ())
     g = torch.Generator().manual_seed(0)
@@ -136,7 +136,7 @@ def test_batchnorm_model_uses_per_replica_statistics(monkeypatch, grouped):
 
 
 def _fake_cifar_data(n_train=64, n_test=32, seed=0):
-    from fpt_core.data import Data, _channel_stats
+    from fpt_core.train.data import Data, _channel_stats
 
     g = torch.Generator().manual_seed(seed)
     x = torch.randint(0, 256, (n_train + n_test, 3, 32, 32), generator=g, dtype=torch.uint8)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from fpt_core import entropy, noneq
+from fpt_core.langevin import entropy, noneq
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

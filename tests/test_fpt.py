@@ -1,4 +1,4 @@
-"""Tests of fpt_core.fpt: first passage, Kaplan–Meier, hazard, mean/CV, survivor QSS, load_runs."""
+"""Tests of fpt_core.stats.fpt: first passage, Kaplan–Meier, hazard, mean/CV, survivor QSS, load_runs."""
 
 from __future__ import annotations
 
@@ -7,17 +7,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from fpt_core.fpt import (
-    _KM,
-    FirstPassage,
-    first_passage,
-    hazard,
-    load_runs,
-    mean_fpt,
-    qss_relaxation,
-    survival,
-    survivors,
-)
+from fpt_core.stats.fpt import FirstPassage, first_passage, hazard, mean_fpt, survival
+from fpt_core.stats.km import KaplanMeier
+from fpt_core.stats.logs import load_runs
+from fpt_core.stats.survivors import qss_relaxation, survivors
 
 NAN = np.nan
 HAND = np.array(
@@ -85,7 +78,7 @@ def test_internal_weighted_km_matches_scipy_with_ties() -> None:
     rng = np.random.default_rng(1)
     t = rng.integers(1, 15, size=300).astype(float)  # many ties, events and censorings mixed
     fp = FirstPassage(t, rng.random(300) < 0.7, 14.0)
-    km = _KM(fp)
+    km = KaplanMeier(fp)
     sv = survival(fp)
     np.testing.assert_allclose(km.u, sv.times)
     np.testing.assert_allclose(km.sf()[0], sv.sf, atol=1e-12)
@@ -265,7 +258,7 @@ def test_load_runs_long_table(tmp_path) -> None:
 
 
 def test_qss_onset_reference_and_fallbacks():
-    from fpt_core.fpt import qss_onset
+    from fpt_core.stats.survivors import qss_onset
 
     rng = np.random.default_rng(3)
     # stationary ensemble: accuracies iid around 0.6; target 0.62 is reached by some runs

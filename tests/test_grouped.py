@@ -7,8 +7,8 @@ from torch import nn
 from torch.func import stack_module_state
 from torchvision.models.resnet import BasicBlock, ResNet
 
-from fpt_core.grouped import GroupedLinear, grouped_forward, grouped_grads, grouped_module
-from fpt_core.models import build_model
+from fpt_core.train.grouped import GroupedLinear, grouped_forward, grouped_grads, grouped_module
+from fpt_core.train.models import build_model
 
 R, B, K = 3, 8, 10
 
@@ -224,9 +224,9 @@ def test_unsupported_layer_is_refused():
 
 def test_equals_engine_grads_loop():
     """Drop-in for the engine's replica-by-replica BatchNorm path (float64: exact)."""
-    from fpt_core.config import TrainConfig
-    from fpt_core.data import Data
-    from fpt_core.engine import _grads_loop, _new_state
+    from fpt_core.train.config import TrainConfig
+    from fpt_core.train.data import Data
+    from fpt_core.train.engine import _grads_loop, _new_state
 
     gen = torch.Generator().manual_seed(0)
     x, y = torch.randn(16, 3, 8, 8, generator=gen), torch.randint(0, K, (16,), generator=gen)

@@ -1,4 +1,4 @@
-"""Tests of fpt_core.htsr: ESDs, Hill / Clauset power-law fits, FARMS, layer_alphas."""
+"""Tests of fpt_core.spectra.htsr: ESDs, Hill / Clauset power-law fits, FARMS, layer_alphas."""
 
 from __future__ import annotations
 
@@ -10,17 +10,9 @@ import torch
 from scipy import integrate, optimize, stats
 from torch import nn
 
-from fpt_core.htsr import (
-    FarmsFit,
-    PowerLawFit,
-    clauset_alpha,
-    esd,
-    farms_alpha,
-    farms_esd,
-    hill_alpha,
-    layer_alphas,
-    weight_layer_names,
-)
+from fpt_core.spectra.farms import FarmsFit, farms_alpha, farms_esd
+from fpt_core.spectra.htsr import PowerLawFit, clauset_alpha, esd, hill_alpha, weight_layer_names
+from fpt_core.spectra.layers import layer_alphas
 
 
 def pareto(rng: np.random.Generator, alpha: float, n: int, xmin: float = 1.0) -> np.ndarray:

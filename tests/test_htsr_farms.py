@@ -1,5 +1,5 @@
-"""Tests of fpt_core.farms (sub-matrix windows as in the FARMS reference code, the aspect-ratio
-table) and of the Hill standard error fpt_core.htsr.hill_se."""
+"""Tests of fpt_core.spectra.farms (sub-matrix windows as in the FARMS reference code, the aspect-ratio
+table) and of the Hill standard error fpt_core.spectra.htsr.hill_se."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from test_htsr import mp_hill_alpha, pareto
 
-from fpt_core.farms import FarmsFit, aspect_ratio_table, farms_alpha, farms_esd
-from fpt_core.htsr import esd, hill_alpha, hill_se, layer_alphas
+from fpt_core.spectra.farms import FarmsFit, aspect_ratio_table, farms_alpha, farms_esd
+from fpt_core.spectra.htsr import esd, hill_alpha, hill_se
+from fpt_core.spectra.layers import layer_alphas
 
 
 def test_windows_per_dim_places_evenly_spaced_overlapping_windows():

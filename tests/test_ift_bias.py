@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from fpt_core import ift_bias, noneq
+from fpt_core.langevin import ift_bias, noneq
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

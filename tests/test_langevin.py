@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from fpt_core import langevin, linreg
+from fpt_core.langevin import linreg
+from fpt_core.langevin import samplers as langevin
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

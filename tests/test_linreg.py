@@ -1,4 +1,4 @@
-"""Known-answer tests of fpt_core.linreg: Gaussian KL, moment errors, the error scan's estimators.
+"""Known-answer tests of fpt_core.langevin.linreg: Gaussian KL, moment errors, the error scan's estimators.
 
 (The older linreg tests — posterior, SGLD/SGWORLD theory — live in tests/test_langevin.py.)
 """
@@ -10,7 +10,7 @@ import pytest
 import torch
 from scipy import integrate, stats
 
-from fpt_core import linreg
+from fpt_core.langevin import linreg
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

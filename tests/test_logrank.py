@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fpt_core.fpt import FirstPassage
-from fpt_core.logrank import logrank
+from fpt_core.stats.fpt import FirstPassage
+from fpt_core.stats.logrank import logrank
 
 
 def _censored_exponential(rng, n, scale, horizon, grid=False):

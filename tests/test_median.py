@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fpt_core.fpt import FirstPassage, mean_fpt
-from fpt_core.median import median_fpt, quantile_fpt
+from fpt_core.stats.fpt import FirstPassage, mean_fpt
+from fpt_core.stats.median import median_fpt, quantile_fpt
 
 
 def test_without_censoring_it_is_the_inverted_cdf_quantile():

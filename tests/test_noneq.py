@@ -5,7 +5,8 @@ import pytest
 import scipy.optimize as sopt
 import torch
 
-from fpt_core import langevin, noneq
+from fpt_core.langevin import noneq
+from fpt_core.langevin import samplers as langevin
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

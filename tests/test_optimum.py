@@ -1,4 +1,4 @@
-"""Tests of fpt_core.optimum against exact answers.
+"""Tests of fpt_core.stats.optimum against exact answers.
 
 Known answers: for a discrete first-passage law on the epoch grid with survival S, restart to a
 fresh draw every τ (T = kτ counts as reached before the restart) has, for mτ ≤ t < (m+1)τ,
@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fpt_core.fpt import FirstPassage, first_passage
-from fpt_core.optimum import interior_optimum, restricted_speedup, separated_ranking
-from fpt_core.restart import sharp_restart_mean
-from fpt_core.rmst import predicted_restricted_mean
+from fpt_core.stats.fpt import FirstPassage, first_passage
+from fpt_core.stats.optimum import interior_optimum, restricted_speedup, separated_ranking
+from fpt_core.stats.restart import sharp_restart_mean
+from fpt_core.stats.rmst import predicted_restricted_mean
 
 
 def exact_sample(pmf: dict[int, int], censored: int, horizon: float) -> FirstPassage:
@@ -141,7 +141,7 @@ def test_separated_ranking():
 
 
 def test_measured_optimum():
-    from fpt_core.optimum import measured_optimum
+    from fpt_core.stats.optimum import measured_optimum
 
     bowl = {
         10: (25.0, 24.0, 26.0),

@@ -29,8 +29,10 @@ class Block(importlib.abc.MetaPathFinder):
             raise ImportError("blocked: " + name)
 sys.meta_path.insert(0, Block())
 import fpt_core
-from fpt_core import claims, config, engine, fpt, qss, released, restart, rmst, runner, store
-from fpt_core import logrank, single_frequency, verdicts
+from fpt_core.book import claims
+from fpt_core.train import config, engine, runner, store
+from fpt_core.stats import fpt, qss, released, restart, rmst
+from fpt_core.stats import logrank, single_frequency, verdicts
 print(fpt_core.__version__)
 """
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from fpt_core.config import TrainConfig
-from fpt_core.engine import ENGINE_VERSION, _new_state, train_ensemble
-from fpt_core.perturb import PartialReset, Reset, ShrinkPerturb, WarmRestart
-from fpt_core.protocols import build_protocol
-from fpt_core.runner import run_ensemble
-from fpt_core.store import run_key
+from fpt_core.protocols.perturb import PartialReset, Reset, ShrinkPerturb, WarmRestart
+from fpt_core.protocols.registry import build_protocol
+from fpt_core.train.config import TrainConfig
+from fpt_core.train.engine import ENGINE_VERSION, _new_state, train_ensemble
+from fpt_core.train.runner import run_ensemble
+from fpt_core.train.store import run_key
 
 SEEDS = [0, 1, 2]
 
@@ -62,7 +62,7 @@ def test_shrink_perturb_momentum_reset_is_optional(mnist1d_small):
 
 
 def test_shrink_perturb_batchnorm_statistics():
-    from fpt_core.data import Data
+    from fpt_core.train.data import Data
 
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(40, 3, 8, 8, generator=g), torch.randint(0, 10, (40,), generator=g)

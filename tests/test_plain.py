@@ -7,11 +7,11 @@ import pytest
 import torch
 from torch import nn
 
-from fpt_core.config import TrainConfig
-from fpt_core.engine import train_ensemble
-from fpt_core.plain import Perturber, fresh_copy, partial_reset_, reset_, shrink_perturb_
-from fpt_core.reference import train_solo
-from fpt_core.runner import ensemble_hooks
+from fpt_core.protocols.plain import Perturber, fresh_copy, partial_reset_, reset_, shrink_perturb_
+from fpt_core.train.chunk import ensemble_hooks
+from fpt_core.train.config import TrainConfig
+from fpt_core.train.engine import train_ensemble
+from fpt_core.train.reference import train_solo
 
 
 def _net():

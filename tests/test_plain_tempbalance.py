@@ -4,9 +4,10 @@ import pytest
 import torch
 from torch import nn
 
-from fpt_core.htsr import layer_alphas, weight_layer_names
-from fpt_core.plain_tempbalance import TempBalanceLR, per_parameter_groups
-from fpt_core.tempbalance import TempBalance, param_lr_factors
+from fpt_core.protocols.plain_tempbalance import TempBalanceLR, per_parameter_groups
+from fpt_core.protocols.tempbalance import TempBalance, param_lr_factors
+from fpt_core.spectra.htsr import weight_layer_names
+from fpt_core.spectra.layers import layer_alphas
 
 
 def _model():

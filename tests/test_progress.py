@@ -4,9 +4,9 @@ import json
 
 from test_store import TINY
 
-from fpt_core.config import TrainConfig
-from fpt_core.progress import ENV, Watcher, emit
-from fpt_core.runner import run_ensemble
+from fpt_core.train.config import TrainConfig
+from fpt_core.train.progress import ENV, Watcher, emit
+from fpt_core.train.runner import run_ensemble
 
 
 def test_nothing_is_written_without_the_variable(tmp_path, monkeypatch):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fpt_core.qss import ks_relaxation, relaxation_by_reference, tail_stationarity
+from fpt_core.stats.qss import ks_relaxation, relaxation_by_reference, tail_stationarity
 
 
 def _relaxing_ensemble(rng, n_runs=400, n_eval=40, t_star=15):
@@ -58,7 +58,7 @@ def test_bad_shape():
 
 
 def test_ks_grid_on_a_discrete_law():
-    from fpt_core.qss import ks_grid
+    from fpt_core.stats.qss import ks_grid
 
     rng = np.random.default_rng(4)
     grid = np.arange(1, 41, dtype=float)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from fpt_core.released import (
+from fpt_core.stats.released import (
     COMPACT_NAME,
     compact_checksum,
     content_checksum,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, copy_sources, execute_notebooks
 
-from fpt_core.released import discover
+from fpt_core.stats.released import discover
 
 STEM = "08_released_runs"
 

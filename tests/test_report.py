@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from fpt_core import presets, report
+from fpt_core.book import presets, report
 
 
 def test_write_summary_turns_numpy_and_nonfinite_into_json(tmp_path):

@@ -1,4 +1,4 @@
-"""Tests of fpt_core.restart against processes with known answers.
+"""Tests of fpt_core.stats.restart against processes with known answers.
 
 Brownian motion (BM) on a line, diffusion D, started at x0 from an absorbing target at 0, is
 simulated with a vectorised Euler scheme plus the Brownian-bridge crossing correction: a walker
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 
-from fpt_core.fpt import FirstPassage, mean_fpt
-from fpt_core.restart import (
+from fpt_core.stats.fpt import FirstPassage, mean_fpt
+from fpt_core.stats.restart import (
     RestartPrediction,
     best_perturbation,
     optimal_tau,

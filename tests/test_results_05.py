@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from results_helpers import summary
 
-from fpt_core.claims import VERDICTS
+from fpt_core.book.claims import VERDICTS
 
 WR, WOR = "with replacement", "without replacement"
 

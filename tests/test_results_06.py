@@ -8,8 +8,8 @@ import pytest
 from results_helpers import inside, summary
 from scipy import stats
 
-from fpt_core.claims import VERDICTS
-from fpt_core.paired import improvement_verdict
+from fpt_core.book.claims import VERDICTS
+from fpt_core.stats.paired import improvement_verdict
 
 
 def test_06_tempbalance_changes_training_and_reports_consistent_statistics(tiny_book):

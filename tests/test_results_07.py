@@ -7,7 +7,7 @@ import math
 import pytest
 from results_helpers import inside, summary
 
-from fpt_core.tanh_mlp import weight_decay_floor
+from fpt_core.dynamics.tanh_mlp import weight_decay_floor
 
 
 def test_07_phases_and_crossings_follow_from_the_cells(tiny_book):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from fpt_core.fpt import FirstPassage, mean_fpt
-from fpt_core.rmst import predicted_restricted_mean
+from fpt_core.stats.fpt import FirstPassage, mean_fpt
+from fpt_core.stats.rmst import predicted_restricted_mean
 
 
 def _observe(t, horizon):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fpt_core.single_frequency import single_frequency_test
+from fpt_core.stats.single_frequency import single_frequency_test
 
 H, TAU0, TAUS = 80, 10, (12, 16, 20)
 

@@ -9,11 +9,11 @@ import time
 import numpy as np
 import pytest
 
-from fpt_core.config import TrainConfig
-from fpt_core.device import small_tensor_threads
-from fpt_core.engine import ENGINE_VERSION
-from fpt_core.runner import run_ensemble
-from fpt_core.store import Store, atomic_write_text, frame, run_key, to_matrix
+from fpt_core.train.config import TrainConfig
+from fpt_core.train.device import small_tensor_threads
+from fpt_core.train.engine import ENGINE_VERSION
+from fpt_core.train.runner import ensemble_keys, run_ensemble
+from fpt_core.train.store import Store, atomic_write_text, frame, run_key, to_matrix
 
 TINY = dict(model_kwargs={"hidden": [8]}, epochs=2, num_samples=500, batch_size=100)
 
@@ -26,6 +26,31 @@ def test_run_key_depends_on_everything_that_defines_a_run():
     assert k != run_key(cfg, 0, ENGINE_VERSION + "x")
     assert k != run_key({**cfg, "lr": 0.051}, 0, ENGINE_VERSION)
     assert k != run_key({**cfg, "perturbation": {"kind": "reset", "period": 5}}, 0, ENGINE_VERSION)
+    assert k != run_key(cfg, 0, ENGINE_VERSION, data="0123abcd")  # the data set's identity
+
+
+def test_store_keys_carry_the_data_identity(monkeypatch):
+    """Same configuration and seed, different prepared data: different keys (never mixed)."""
+    import fpt_core.train.runner as runner
+    from fpt_core.train.data import Data, data_identity
+
+    cfg = TrainConfig(**TINY)
+    keys = ensemble_keys(cfg, 2)
+    assert keys == [
+        run_key(cfg.to_dict(), s, ENGINE_VERSION, data=data_identity(runner.cached_dataset(
+            cfg.dataset, None, False, "cpu", cfg.num_samples, cfg.data_seed))) for s in (0, 1)
+    ]  # fmt: skip
+    real = runner.cached_dataset(cfg.dataset, None, False, "cpu", cfg.num_samples, cfg.data_seed)
+    changed = Data(real.name, real.x_train.clone(), real.y_train, real.x_test, real.y_test,
+                   real.n_classes)  # fmt: skip
+    changed.x_train[0, 0] += 1e-3  # e.g. a new version of the generator
+    monkeypatch.setattr(runner, "cached_dataset", lambda *a, **k: changed)
+    runner._data_id.cache_clear()
+    try:
+        other = ensemble_keys(cfg, 2)
+    finally:
+        runner._data_id.cache_clear()
+    assert set(other).isdisjoint(keys)
 
 
 def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
@@ -118,9 +143,9 @@ def test_killed_run_resumes_without_retraining_or_reading_partial_files(tmp_path
         import time
         from pathlib import Path
 
-        from fpt_core.config import TrainConfig
-        from fpt_core.device import small_tensor_threads
-        from fpt_core.runner import run_ensemble
+        from fpt_core.train.config import TrainConfig
+        from fpt_core.train.device import small_tensor_threads
+        from fpt_core.train.runner import ensemble_keys, run_ensemble
 
         def stop_in_third_chunk(state):
             if min(state.seeds) >= 4:  # chunks of 2: seeds 0-3 are done and saved
@@ -148,7 +173,7 @@ def test_killed_run_resumes_without_retraining_or_reading_partial_files(tmp_path
         proc.wait()
 
     cfg = TrainConfig(**TINY)
-    keys = [run_key(cfg.to_dict(), s, ENGINE_VERSION) for s in range(12)]
+    keys = ensemble_keys(cfg, 12)
     store = Store(store_dir)
     done = store.keys()
     assert done == sorted(keys[:4]), "exactly the first two chunks are stored, under their keys"

@@ -1,4 +1,4 @@
-"""Tests of fpt_core.tempbalance: TempBalance / Model Balancing factors and their parameter map."""
+"""Tests of fpt_core.protocols.tempbalance: TempBalance / Model Balancing factors and their parameter map."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import pytest
 import torch
 from torch import nn
 
-from fpt_core.htsr import layer_alphas, weight_layer_names
-from fpt_core.tempbalance import (
+from fpt_core.protocols.tempbalance import (
     layer_lr_factors,
     model_balancing_factors,
     param_lr_factors,
     tempbalance_factors,
 )
+from fpt_core.spectra.htsr import weight_layer_names
+from fpt_core.spectra.layers import layer_alphas
 
 
 def test_tempbalance_linear_map_by_hand():
@@ -127,11 +128,8 @@ from types import SimpleNamespace  # noqa: E402
 
 from torch.func import stack_module_state  # noqa: E402
 
-from fpt_core.config import TrainConfig  # noqa: E402
-from fpt_core.htsr import esd, hill_alpha  # noqa: E402
-from fpt_core.protocols import build_protocol  # noqa: E402
-from fpt_core.runner import run_ensemble  # noqa: E402
-from fpt_core.tempbalance import (  # noqa: E402
+from fpt_core.protocols.registry import build_protocol  # noqa: E402
+from fpt_core.protocols.tempbalance import (  # noqa: E402
     TempBalance,
     WeightSnapshot,
     alpha_history,
@@ -139,10 +137,13 @@ from fpt_core.tempbalance import (  # noqa: E402
     stacked_esd,
     stacked_layer_alphas,
 )
+from fpt_core.spectra.htsr import esd, hill_alpha  # noqa: E402
+from fpt_core.train.config import TrainConfig  # noqa: E402
+from fpt_core.train.runner import run_ensemble  # noqa: E402
 
 
 class FakeState:
-    """The part of fpt_core.engine.EnsembleState a hook reads (duck typing, as in the engine)."""
+    """The part of fpt_core.train.engine.EnsembleState a hook reads (duck typing, as in the engine)."""
 
     def __init__(self, make, seeds, steps_per_epoch=10, epochs=5, step=10):
         models = []

@@ -1,5 +1,5 @@
-"""Tests of fpt_core.paired (paired CIs, verdicts) and the α-spread helpers of
-fpt_core.tb_analysis."""
+"""Tests of fpt_core.stats.paired (paired CIs, verdicts) and the α-spread helpers of
+fpt_core.spectra.tb_analysis."""
 
 from __future__ import annotations
 
@@ -10,14 +10,18 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from fpt_core.htsr import esd, hill_alpha, hill_se
-from fpt_core.paired import (
+from fpt_core.spectra.htsr import esd, hill_alpha, hill_se
+from fpt_core.spectra.tb_analysis import (
+    alpha_spread_over_se,
+    hill_se_at_median,
+    spread_over_se_by_run,
+)
+from fpt_core.stats.paired import (
     band_verdict,
     bias_removed_verdict,
     improvement_verdict,
     paired_difference,
 )
-from fpt_core.tb_analysis import alpha_spread_over_se, hill_se_at_median, spread_over_se_by_run
 
 
 def test_paired_difference_matches_scipy_ttest_rel():

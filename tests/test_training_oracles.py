@@ -10,7 +10,7 @@ tolerances below (1e-9) are far tighter than any real change of the optimiser (w
   one replica driven to divergence; the oracle uses one ``torch.optim.SGD`` param group per
   parameter with ``lr = η · factor``;
 * TempBalance through the engine: the factors it computes equal those of
-  :func:`fpt_core.tempbalance.tempbalance_factors` on hand-computed ESD α's, and the engine
+  :func:`fpt_core.protocols.tempbalance.tempbalance_factors` on hand-computed ESD α's, and the engine
   trains with exactly those factors (an SGD replay with the captured factors);
 * every perturbation protocol through ``train_ensemble``: plain training up to the
   perturbation, the state right after it as each protocol's docstring defines it, and the
@@ -28,15 +28,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from fpt_core import optim
-from fpt_core.config import TrainConfig
-from fpt_core.data import Data
-from fpt_core.engine import derive_seed, init_model, train_ensemble
-from fpt_core.htsr import esd, hill_alpha, weight_layer_names
-from fpt_core.perturb import WarmRestart
-from fpt_core.protocols import build_protocol
-from fpt_core.runner import ensemble_hooks
-from fpt_core.tempbalance import TempBalance, tempbalance_factors
+from fpt_core.protocols.perturb import WarmRestart
+from fpt_core.protocols.registry import build_protocol
+from fpt_core.protocols.tempbalance import TempBalance, tempbalance_factors
+from fpt_core.spectra.htsr import esd, hill_alpha, weight_layer_names
+from fpt_core.train import optim
+from fpt_core.train.chunk import ensemble_hooks
+from fpt_core.train.config import TrainConfig
+from fpt_core.train.data import Data
+from fpt_core.train.engine import derive_seed, init_model, train_ensemble
 
 SEEDS = [0, 1, 5]
 RTOL = 1e-9  # float64 engine vs float64 torch.optim.SGD: agreement is ~1e-13

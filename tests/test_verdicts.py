@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fpt_core.verdicts import agreement
+from fpt_core.stats.verdicts import agreement
 
 
 def test_agreement_by_hand():

@@ -1,4 +1,4 @@
-"""fpt_core.viz: the offline HTML carries a static SVG fallback; the chart helpers' specs."""
+"""fpt_core.book.viz: the offline HTML carries a static SVG fallback; the chart helpers' specs."""
 
 import base64
 import re
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fpt_core import viz
+from fpt_core.book import viz
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -148,7 +148,7 @@ def test_trajectory_chart_layers_band_line_target_and_x_zoom():
 def test_ensemble_means_chart_has_one_line_per_ensemble_with_its_mean():
     import pandas as pd
 
-    from fpt_core.viz import ensemble_means_chart
+    from fpt_core.book.viz import ensemble_means_chart
 
     class Ens:
         def __init__(self, acc):

@@ -59,8 +59,8 @@ def execute(stem: str, root: Path, preset: str, params: dict, results_dir: str |
 @contextlib.contextmanager
 def show_progress(stem: str, path: Path, every: float = 10.0):
     """While the block runs, the kernel's training reports to ``path``
-    (:mod:`fpt_core.progress`); print its state every ``every`` seconds when it changed."""
-    from fpt_core.progress import ENV, Watcher
+    (:mod:`fpt_core.train.progress`); print its state every ``every`` seconds when it changed."""
+    from fpt_core.train.progress import ENV, Watcher
 
     stop, watcher = threading.Event(), Watcher(path)
 
@@ -163,7 +163,7 @@ def write_timings(executed: Path) -> None:
 def write_claims(executed: Path) -> None:
     """The claims ledger of every executed notebook: ``claims.json`` (rows) and ``claims.md``
     (the box the book's first page includes), from the notebooks' summaries."""
-    from fpt_core.claims import VERDICTS, claims_box, write_ledger
+    from fpt_core.book.claims import VERDICTS, claims_box, write_ledger
 
     rows = write_ledger(executed)
     counts = {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}

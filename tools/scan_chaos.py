@@ -2,7 +2,7 @@
 
 Notebook 07 tests the edge-of-chaos claims on a grid whose ordered→chaotic boundary must lie
 inside it at weight decay 0. This script measures, on a wide grid, per cell (mean ± SE over
-seeds, :func:`fpt_core.edge_grid.run_edge_grid`):
+seeds, :func:`fpt_core.dynamics.edge_grid.run_edge_grid`):
 
 * ``lam_net``: the asymptotic Jacobian exponent of the trained network map (the order parameter
   of Zhang, Feng, Chen & Lai), and its phase (ordered / edge / chaotic at 2 SE);
@@ -30,8 +30,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fpt_core.edge_grid import run_edge_grid, sign_change_rows  # noqa: E402
-from fpt_core.runner import cached_dataset  # noqa: E402
+from fpt_core.dynamics.edge_grid import run_edge_grid, sign_change_rows  # noqa: E402
+from fpt_core.train.chunk import cached_dataset  # noqa: E402
 
 LRS = [0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28]
 MOMENTA = [0.0, 0.5, 0.8]

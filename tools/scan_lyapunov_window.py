@@ -1,11 +1,11 @@
 """Scan the Lyapunov window for notebook 07: how long does the separation take to align?
 
-The training-map exponent is measured by Benettin's method (:mod:`fpt_core.lyapunov`): a
+The training-map exponent is measured by Benettin's method (:mod:`fpt_core.dynamics.lyapunov`): a
 companion trajectory starts ``d0`` away in a random direction and is renormalised every few
 steps. Until that direction has turned onto the leading one, the measured rate is too low; the
 steps it takes belong in ``transient``, not in the window. This script starts the window right
 after the warm-up (``transient = 0``), runs it long, and prints the rate over consecutive blocks
-(:func:`fpt_core.edge_grid.block_rates`, mean ± SE over seeds) for cells across the phases of
+(:func:`fpt_core.dynamics.edge_grid.block_rates`, mean ± SE over seeds) for cells across the phases of
 the default grid (tanh MLP [32, 32], MNIST-1D, weight decay 0).
 
     python tools/scan_lyapunov_window.py     # writes book/scans/lyapunov_window.md and .json
@@ -24,8 +24,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fpt_core.edge_grid import block_rates, run_edge_grid  # noqa: E402
-from fpt_core.runner import cached_dataset  # noqa: E402
+from fpt_core.dynamics.edge_grid import block_rates, run_edge_grid  # noqa: E402
+from fpt_core.train.chunk import cached_dataset  # noqa: E402
 
 CELLS = [(0.01, 0.0), (0.02, 0.5), (0.04, 0.5), (0.08, 0.0), (0.16, 0.0), (0.16, 0.5), (0.32, 0.8)]
 

@@ -7,9 +7,9 @@ measures it directly: ensembles perturbed every τ for short periods (default τ
 25; 128 runs each, their own seeds, horizon 60 epochs), next to notebook 02's ensembles at
 τ = 30 … 75 and the unperturbed ensemble (read from a store that holds them; cut at the same
 horizon). Every ensemble is compared by its restricted mean E[min(T_τ, 60)]
-(:func:`fpt_core.fpt.mean_fpt` of the first passages censored at 60), with a bootstrap CI; the
+(:func:`fpt_core.stats.fpt.mean_fpt` of the first passages censored at 60), with a bootstrap CI; the
 renewal prediction from the single perturbation at τ0 is shown beside it
-(:func:`fpt_core.rmst.predicted_restricted_mean`), also where its premise fails.
+(:func:`fpt_core.stats.rmst.predicted_restricted_mean`), also where its premise fails.
 
     python tools/scan_optimal_perturbation.py --ref-store results   # book/scans/optimal_perturbation.*
 """
@@ -27,11 +27,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fpt_core.config import TrainConfig  # noqa: E402
-from fpt_core.fpt import first_passage, mean_fpt  # noqa: E402
-from fpt_core.rmst import predicted_restricted_mean  # noqa: E402
-from fpt_core.runner import run_ensemble  # noqa: E402
-from fpt_core.single_frequency import censor_at  # noqa: E402
+from fpt_core.stats.fpt import first_passage, mean_fpt  # noqa: E402
+from fpt_core.stats.rmst import predicted_restricted_mean  # noqa: E402
+from fpt_core.stats.single_frequency import censor_at  # noqa: E402
+from fpt_core.train.config import TrainConfig  # noqa: E402
+from fpt_core.train.runner import run_ensemble  # noqa: E402
 
 
 def config(args: argparse.Namespace, epochs: int, tau: float | None, schedule: str) -> TrainConfig:

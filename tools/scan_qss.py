@@ -4,11 +4,11 @@ Notebooks 01 and 02 test a claim whose premise is that the unperturbed ensemble 
 well before the perturbation times. This script measures, for each candidate setting (data-set
 size, width, learning rate, …), an unperturbed ensemble long enough to tell:
 
-* ``t_relax`` of the KS test (all runs, :func:`fpt_core.qss.ks_relaxation`) against reference
+* ``t_relax`` of the KS test (all runs, :func:`fpt_core.stats.qss.ks_relaxation`) against reference
   epochs spread over the second half of the horizon, and their spread: a genuine QSS gives the
   same relaxation time whatever the reference;
 * the plateau (mean accuracy of the last quarter), its 80th percentile ``a80`` over runs and
-  epochs, and :func:`fpt_core.qss.tail_stationarity` of the share of time at or above ``a80``
+  epochs, and :func:`fpt_core.stats.qss.tail_stationarity` of the share of time at or above ``a80``
   from the largest ``t_relax`` on (the upper tail is what a first passage above the plateau
   depends on, and a KS test can miss its drift);
 * for targets at plateau quantiles, the share of runs that never reach them (censored).
@@ -33,10 +33,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fpt_core.config import TrainConfig  # noqa: E402
-from fpt_core.fpt import first_passage  # noqa: E402
-from fpt_core.qss import ks_relaxation, tail_stationarity  # noqa: E402
-from fpt_core.runner import run_ensemble  # noqa: E402
+from fpt_core.stats.fpt import first_passage  # noqa: E402
+from fpt_core.stats.qss import ks_relaxation, tail_stationarity  # noqa: E402
+from fpt_core.train.config import TrainConfig  # noqa: E402
+from fpt_core.train.runner import run_ensemble  # noqa: E402
 
 SETTINGS = {  # name: (num_samples, hidden, lr, momentum, batch_size)
     "4000-mlp100x2-lr0.1": (4000, [100, 100], 0.1, 0.9, 100),  # notebook 01's old default

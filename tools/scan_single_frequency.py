@@ -7,10 +7,10 @@ perturb, ``schedule="once"``), long enough to see the whole law of T_p, the time
 perturbation to the target. For each candidate target it reports:
 
 * the unperturbed share censored at the horizon and the survivors' relaxation time
-  (:func:`fpt_core.fpt.qss_onset`);
+  (:func:`fpt_core.stats.survivors.qss_onset`);
 * P(T_p ≤ τ) and the censored share of T_p;
 * for each candidate period τ, the renewal prediction of ⟨T_τ⟩ under periodic perturbation
-  (:func:`fpt_core.restart.predict_mean_fpt`, ``form="renewal"``, ``schedule="once"``) and the
+  (:func:`fpt_core.stats.restart.predict_mean_fpt`, ``form="renewal"``, ``schedule="once"``) and the
   share of a periodic ensemble expected to be censored at the horizon, S(τ)·(1 − P(T_p ≤ τ))^m
   with m the number of full periods after τ (the brute-force ensembles must be < 5 % censored
   for their means to be estimates, not bounds).
@@ -30,10 +30,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fpt_core.config import TrainConfig  # noqa: E402
-from fpt_core.fpt import first_passage, mean_fpt, qss_onset, survival  # noqa: E402
-from fpt_core.restart import post_perturbation, predict_mean_fpt  # noqa: E402
-from fpt_core.runner import run_ensemble  # noqa: E402
+from fpt_core.stats.fpt import first_passage, mean_fpt, survival  # noqa: E402
+from fpt_core.stats.restart import post_perturbation, predict_mean_fpt  # noqa: E402
+from fpt_core.stats.survivors import qss_onset  # noqa: E402
+from fpt_core.train.config import TrainConfig  # noqa: E402
+from fpt_core.train.runner import run_ensemble  # noqa: E402
 
 
 def base_config(args: argparse.Namespace, epochs: int) -> TrainConfig:

@@ -12,7 +12,7 @@ each candidate setting this script trains both arms with the same seeds and repo
   each arm, hence the projected cost of the notebook at ``n_required`` seeds;
 * whether TempBalance has something to balance: the median over runs of the spread of the
   tuned layers' α (final epoch, SGD arm) over their Hill standard error
-  (:func:`fpt_core.tb_analysis.alpha_spread_over_se`).
+  (:func:`fpt_core.spectra.tb_analysis.alpha_spread_over_se`).
 
     python tools/scan_tempbalance.py            # every setting; writes book/scans/tempbalance.md
     python tools/scan_tempbalance.py --runs 8 --only mlp5-e20 --out /tmp/scan  # quick check
@@ -32,10 +32,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fpt_core.config import TrainConfig  # noqa: E402
-from fpt_core.paired import paired_difference  # noqa: E402
-from fpt_core.runner import run_ensemble  # noqa: E402
-from fpt_core.tb_analysis import alpha_history, spread_over_se_by_run  # noqa: E402
+from fpt_core.spectra.tb_analysis import alpha_history, spread_over_se_by_run  # noqa: E402
+from fpt_core.stats.paired import paired_difference  # noqa: E402
+from fpt_core.train.config import TrainConfig  # noqa: E402
+from fpt_core.train.runner import run_ensemble  # noqa: E402
 
 HIDDEN = [128, 128, 512, 64, 256]  # tuned layers 128×128, 512×128, 64×512, 256×64 (Q = 1, 4, 8, 4)
 SETTINGS = {  # name: (hidden, epochs, lr)

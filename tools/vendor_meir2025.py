@@ -2,9 +2,9 @@
 
 Reads ``figures_data_main.tar.xz`` (the folder ``Figures_data/`` of Hirshberg-Lab/OptPerturbationsNN
 at commit 5be6f0e, see ``data/meir2025/ATTRIBUTION.md``), reads every ensemble with
-:func:`fpt_core.released.discover`, writes ``data/meir2025/runs.npz`` (test accuracy in integer
+:func:`fpt_core.stats.released.discover`, writes ``data/meir2025/runs.npz`` (test accuracy in integer
 hundredths of a percent, exact) and ``data/meir2025/MANIFEST.json`` with the checksums of the
-tarball and of the arrays (:func:`fpt_core.released.content_checksum`).
+tarball and of the arrays (:func:`fpt_core.stats.released.content_checksum`).
 
     python tools/vendor_meir2025.py [--tarball ../shared/data/meir2025/figures_data_main.tar.xz]
     python tools/vendor_meir2025.py --check   # recompute the vendored file's checksum
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fpt_core.released import COMPACT_NAME, compact_checksum, discover, write_compact  # noqa: E402
+from fpt_core.stats.released import COMPACT_NAME, compact_checksum, discover, write_compact  # noqa: E402
 
 DEFAULT_TARBALL = ROOT.parent / "shared" / "data" / "meir2025" / "figures_data_main.tar.xz"
 

@@ -2,7 +2,7 @@
 
 - Vega, Vega-Lite and vega-embed: the bundle from ``vl_convert.javascript_bundle()`` (it defines
   ``window.vegaEmbed``) is written to ``_static/vega-bundle.js`` and loaded on every page, so the
-  charts emitted by :func:`fpt_core.viz.use_offline_renderer` render offline.
+  charts emitted by :func:`fpt_core.book.viz.use_offline_renderer` render offline.
 - MathJax 3 (``tex-mml-chtml.js`` and its woff-v2 fonts), copied from the files that the PyPI
   package ``django-static-mathjax`` installs; ``mathjax_path`` points at the copy.
 """

@@ -1,7 +1,7 @@
 """Charts of an ensemble's test accuracy over training: trajectories with a band, distributions.
 
 Both take the tidy frame of an ensemble (one row per run and epoch, as
-:meth:`fpt_core.runner.EnsembleResult.frame` gives it) and return an Altair chart.
+:meth:`fpt_core.train.runner.EnsembleResult.frame` gives it) and return an Altair chart.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Plain Hill α of a random matrix rises with its aspect ratio Q because the Marchenko–Pastur law
 narrows; FARMS, fitted on windows of one shape, should not. :func:`aspect_ratio_demo` measures
 both estimators on random Gaussian matrices and on a trained layer
-(:func:`fpt_core.farms.aspect_ratio_table`), :func:`bias_by_source` turns the change from
+(:func:`fpt_core.spectra.farms.aspect_ratio_table`), :func:`bias_by_source` turns the change from
 Q = 1 to the largest Q into paired intervals and a verdict, :func:`bias_words` and
 :func:`bias_chart` show them.
 """
@@ -17,8 +17,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from fpt_core.farms import aspect_ratio_table
-from fpt_core.paired import bias_removed_verdict, paired_difference
+from fpt_core.spectra.farms import aspect_ratio_table
+from fpt_core.stats.paired import bias_removed_verdict, paired_difference
 
 __all__ = ["aspect_ratio_demo", "bias_by_source", "bias_chart", "bias_words"]
 
@@ -60,7 +60,7 @@ def bias_by_source(demo: pd.DataFrame, ratios: Sequence[int],
                    tolerance: float = 0.1) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Per source: the paired change of Hill and FARMS α from Q = ``ratios[0]`` to
     ``ratios[-1]`` with 95 % t intervals, and whether FARMS removes the bias
-    (:func:`fpt_core.paired.bias_removed_verdict`: FARMS's interval within ± ``tolerance`` of
+    (:func:`fpt_core.stats.paired.bias_removed_verdict`: FARMS's interval within ± ``tolerance`` of
     Hill's change).
 
     Examples

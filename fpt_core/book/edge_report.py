@@ -1,9 +1,9 @@
 """The edge-of-chaos claims in words: cells, the optimum, weight decay, scaling fits, the ledger.
 
-Turns the outputs of :mod:`fpt_core.edge_claims` (an optimum, weight-decay comparisons, power-law
+Turns the outputs of :mod:`fpt_core.dynamics.edge_claims` (an optimum, weight-decay comparisons, power-law
 fits) into the phrases a page glues into its prose, the five ledger rows
 (:func:`edge_claims`) and the page's summary (:func:`edge_summary`). Nothing is computed here
-that the verdicts depend on: each verdict is the one :mod:`fpt_core.edge_claims` returned.
+that the verdicts depend on: each verdict is the one :mod:`fpt_core.dynamics.edge_claims` returned.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fpt_core.claims import claim
-from fpt_core.edge_claims import scaling_absent
+from fpt_core.book.claims import claim
+from fpt_core.dynamics.edge_claims import scaling_absent
 
 __all__ = [
     "LYAPUNOV_CRITERION",

@@ -2,8 +2,8 @@
 surrogates: mean, fluctuation-theorem averages and detailed-fluctuation slopes per window, the
 distribution of σ and the points of ln P(σ)/P(−σ).
 
-The statistics are accumulated by :func:`fpt_core.noneq.simulate_ness` and
-:func:`fpt_core.entropy.surrogate_entropy`; this module lays them out.
+The statistics are accumulated by :func:`fpt_core.langevin.noneq.simulate_ness` and
+:func:`fpt_core.langevin.entropy.surrogate_entropy`; this module lays them out.
 """
 
 from __future__ import annotations

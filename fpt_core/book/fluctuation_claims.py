@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from fpt_core.claims import claim
+from fpt_core.book.claims import claim
 
 __all__ = ["fluctuation_claims"]
 
@@ -55,7 +55,7 @@ def fluctuation_claims(
     Returns
     -------
     list of dict
-        Rows of :func:`fpt_core.claims.claim`.
+        Rows of :func:`fpt_core.book.claims.claim`.
 
     Examples
     --------

@@ -1,6 +1,6 @@
 """Predicted against measured mean first-passage times at perturbation periods held out.
 
-From the ensemble perturbed every ``tau0`` epochs, :func:`fpt_core.restart.predict_mean_fpt`
+From the ensemble perturbed every ``tau0`` epochs, :func:`fpt_core.stats.restart.predict_mean_fpt`
 predicts ⟨T_τ⟩ at every other period; this module lays the prediction next to the mean measured
 on the ensemble released for each period, and scores every choice of ``tau0`` against every
 other period.
@@ -13,9 +13,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from fpt_core.fpt import FirstPassage, RunLog, first_passage, mean_fpt
-from fpt_core.restart import predict_mean_fpt
-from fpt_core.verdicts import agreement
+from fpt_core.stats.fpt import FirstPassage, first_passage, mean_fpt
+from fpt_core.stats.logs import RunLog
+from fpt_core.stats.restart import predict_mean_fpt
+from fpt_core.stats.verdicts import agreement
 
 __all__ = [
     "perturbing_periods",
@@ -83,7 +84,7 @@ def prediction_table(
         not finite is left out) with ``role`` (``tau0`` or ``held out``), ``predicted`` and
         ``measured`` with their intervals, ``measured_is_bound`` (censored runs), ``runs``,
         ``censored`` (share), ``rel_error`` (predicted / measured − 1), ``consistent`` (by
-        :func:`fpt_core.verdicts.agreement`) and ``in_qss``.
+        :func:`fpt_core.stats.verdicts.agreement`) and ``in_qss``.
 
     Examples
     --------

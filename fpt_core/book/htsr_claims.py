@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from fpt_core.claims import claim
+from fpt_core.book.claims import claim
 
 __all__ = ["htsr_claims", "htsr_summary"]
 
@@ -41,7 +41,7 @@ def htsr_claims(ht: Mapping[str, Any], words: Mapping[str, str], plateau: Mappin
 
     Examples
     --------
-    >>> from fpt_core.paired import paired_difference
+    >>> from fpt_core.stats.paired import paired_difference
     >>> ht = {"n_runs": 3, "clauset": {"n": [3]}, "verdict_drop": "reproduced",
     ...       "verdict_band": "not tested at this preset", "premise_ok": False,
     ...       "fit_gap": {"test_acc": 0.5, "train_loss": 0.01, "test_loss": 1.0}}
@@ -104,7 +104,7 @@ def htsr_summary(*, p: Mapping[str, Any], ens: Mapping[str, Any], hist: pd.DataF
 
     ``p`` are the page's parameters, ``ens`` its ensembles per arm (``n_runs``, ``n_trained``,
     ``n_reused``, ``n_diverged``, ``device``; the first arm's device is reported), ``hist`` the
-    logged α (:func:`fpt_core.tb_analysis.alpha_history` with an ``arm`` column; its last epoch
+    logged α (:func:`fpt_core.spectra.tb_analysis.alpha_history` with an ``arm`` column; its last epoch
     gives ``final_alpha_mean``), ``shapes`` the weight shapes of the layers and ``tuned`` the
     tuned ones. The rest are the outputs of
     :func:`~fpt_core.book.layer_alpha.spread_over_noise`,
@@ -117,7 +117,7 @@ def htsr_summary(*, p: Mapping[str, Any], ens: Mapping[str, Any], hist: pd.DataF
     Examples
     --------
     >>> from types import SimpleNamespace as NS
-    >>> from fpt_core.paired import paired_difference
+    >>> from fpt_core.stats.paired import paired_difference
     >>> d = paired_difference([0.5, 0.6, 0.7], [0.52, 0.6, 0.73])
     >>> ht = {"drop": {"a": d}, "premise_ok": True, "fit_gap": {},
     ...       "clauset": pd.DataFrame({"mean": [3.0], "low": [2.5], "high": [3.5]}, index=["a"])}

@@ -1,8 +1,8 @@
 """The IFT bias ε = ⟨e^−σ⟩ − 1 measured against its prediction: on a validation toy process and
 over a scan of learning rates, with the power-law fits of ε against η where it is resolved.
 
-Predictions are :func:`fpt_core.ift_bias.predict_ift_bias`; the fits
-:func:`fpt_core.ift_bias.power_law_fit`.
+Predictions are :func:`fpt_core.langevin.ift_bias.predict_ift_bias`; the fits
+:func:`fpt_core.langevin.ift_bias.power_law_fit`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fpt_core import ift_bias
+from fpt_core.langevin import ift_bias
 
 __all__ = ["toy_table", "scan_table", "premise_fits"]
 

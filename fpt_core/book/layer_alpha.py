@@ -1,7 +1,7 @@
 """The power-law exponent α of each layer: over training, against its noise, and by estimator.
 
 Heavy-tailed self-regularisation reads a layer from the tail exponent α of its eigenvalue
-spectrum. From the α events a training protocol logged (:func:`fpt_core.tb_analysis.alpha_history`,
+spectrum. From the α events a training protocol logged (:func:`fpt_core.spectra.tb_analysis.alpha_history`,
 one row per run, epoch and layer) and the kept final weights, this module builds the tables a
 page shows: the layers and their shapes (:func:`layer_geometry`), α per epoch
 (:func:`alpha_by_epoch`), the spread of α over the tuned layers against the Hill standard error
@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fpt_core.htsr import clauset_alpha, esd, hill_alpha
-from fpt_core.paired import band_verdict, paired_difference
-from fpt_core.tb_analysis import spread_over_se_by_run
+from fpt_core.spectra.htsr import clauset_alpha, esd, hill_alpha
+from fpt_core.spectra.tb_analysis import spread_over_se_by_run
+from fpt_core.stats.paired import band_verdict, paired_difference
 
 __all__ = [
     "alpha_by_epoch",
@@ -112,7 +112,7 @@ def spread_over_noise(hist: pd.DataFrame, geo: Mapping[str, Any], tuned_arm: str
     """The spread of α over the tuned layers divided by the RMS Hill SE, and a layer table.
 
     ``spread_ratio`` is the median over ``tuned_arm``'s recomputations of the median over runs
-    (:func:`fpt_core.tb_analysis.spread_over_se_by_run`); ``init`` the median at epoch 0 and
+    (:func:`fpt_core.spectra.tb_analysis.spread_over_se_by_run`); ``init`` the median at epoch 0 and
     ``base_final`` the median over ``base_arm``'s runs at the last epoch. ``table`` lists each
     layer's shape, whether it is tuned, the mean α at initialisation and at the end of
     ``base_arm``, its SD over seeds and its Hill SE ``(α − 1)/√n_tail``.
@@ -155,7 +155,7 @@ def htsr_tests(hist: pd.DataFrame, est: pd.DataFrame, tuned: Sequence[str],
     Returns
     -------
     dict
-        ``drop`` (layer → :class:`fpt_core.paired.PairedDifference`), ``n_runs``, ``clauset``
+        ``drop`` (layer → :class:`fpt_core.stats.paired.PairedDifference`), ``n_runs``, ``clauset``
         (mean, se, n, low, high per tuned layer), ``verdict_drop``, ``band_raw``, ``below``,
         ``fit_gap``, ``premise_ok``, ``verdict_band`` and ``table``.
     """
@@ -341,11 +341,11 @@ def kept_estimates(snaps: Mapping[str, Any], seeds: Sequence[int], *, farms_size
                    farms_windows_per_dim: int) -> pd.DataFrame:  # fmt: skip
     """Hill, Clauset and FARMS α of every layer of the kept final weights of each arm.
 
-    ``snaps`` maps arm names to :class:`fpt_core.tb_analysis.WeightSnapshot` hooks that kept the
+    ``snaps`` maps arm names to :class:`fpt_core.spectra.tb_analysis.WeightSnapshot` hooks that kept the
     runs with ``seeds``; one row per (arm, seed, layer) of
-    :func:`fpt_core.tb_analysis.estimator_table`, with ``arm`` and ``seed`` columns.
+    :func:`fpt_core.spectra.tb_analysis.estimator_table`, with ``arm`` and ``seed`` columns.
     """
-    from fpt_core.tb_analysis import estimator_table
+    from fpt_core.spectra.tb_analysis import estimator_table
 
     return pd.concat([estimator_table(snap.weights[s], snap.base, farms_size=farms_size,
                                       farms_windows_per_dim=farms_windows_per_dim

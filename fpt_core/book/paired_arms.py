@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fpt_core.fpt import first_passage, mean_fpt, survival
-from fpt_core.paired import improvement_verdict, paired_difference
+from fpt_core.stats.fpt import first_passage, mean_fpt, survival
+from fpt_core.stats.paired import improvement_verdict, paired_difference
 
 __all__ = [
     "accuracy_chart",
@@ -119,12 +119,12 @@ def plateau_comparison(acc: Arms, plateau_epochs: int, margin: float, base: str,
                        design_half_width: float = 0.005) -> dict[str, Any]:  # fmt: skip
     """Paired difference ``treated − base`` of plateau accuracy (mean of the last
     ``plateau_epochs`` epochs of each run) and its verdict
-    (:func:`fpt_core.paired.improvement_verdict` with ``margin``).
+    (:func:`fpt_core.stats.paired.improvement_verdict` with ``margin``).
 
     Returns
     -------
     dict
-        ``plateau`` (per-arm arrays), ``diff`` (:class:`fpt_core.paired.PairedDifference`),
+        ``plateau`` (per-arm arrays), ``diff`` (:class:`fpt_core.stats.paired.PairedDifference`),
         ``corr`` (correlation of the arms over seeds), ``verdict``, ``powered`` (half-width ≤
         ``design_half_width``) and ``stats`` (per arm: ``mean``, ``sd``, ``se``).
 
@@ -240,7 +240,7 @@ def accuracy_chart(frames: Mapping[str, pd.DataFrame]):
 
     ``frames`` maps arm names to run-by-epoch logs with ``epoch`` and ``test_acc``.
     """
-    from fpt_core import viz
+    from fpt_core.book import viz
 
     traj = pd.concat([f.assign(arm=arm) for arm, f in frames.items()], ignore_index=True)
     band = traj.groupby(["arm", "epoch"])["test_acc"].agg(["mean", "std"]).reset_index()

@@ -10,8 +10,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from fpt_core.fpt import Hazard, Survival
-from fpt_core.qss import KSRelaxation
+from fpt_core.stats.fpt import Hazard, Survival
+from fpt_core.stats.qss import KSRelaxation
 
 __all__ = [
     "ks_pvalue_chart",
@@ -28,7 +28,7 @@ def ks_pvalue_chart(ks: KSRelaxation, alpha: float) -> alt.LayerChart:
     Examples
     --------
     >>> import numpy as np
-    >>> from fpt_core.qss import ks_relaxation
+    >>> from fpt_core.stats.qss import ks_relaxation
     >>> acc = np.random.default_rng(0).normal(size=(50, 10))
     >>> ks_pvalue_chart(ks_relaxation(acc, np.arange(1.0, 11.0)), 0.05).to_dict()["layer"][1]["mark"]["type"]
     'rule'
@@ -49,7 +49,7 @@ def survival_hazard_chart(sv: Survival, hz: Hazard) -> alt.HConcatChart:
     Examples
     --------
     >>> import numpy as np
-    >>> from fpt_core.fpt import first_passage, hazard, survival
+    >>> from fpt_core.stats.fpt import first_passage, hazard, survival
     >>> fp = first_passage(np.eye(4), 1.0, np.arange(1.0, 5.0))
     >>> len(survival_hazard_chart(survival(fp), hazard(fp)).hconcat)
     2

@@ -1,12 +1,12 @@
 """A prediction of periodic perturbation against brute force, period by period: the table of
 restricted means, the chart of means against the period, and the survival curves.
 
-The inputs are the per-period table of :meth:`fpt_core.single_frequency.SingleFrequencyTest.table`
+The inputs are the per-period table of :meth:`fpt_core.stats.single_frequency.SingleFrequencyTest.table`
 (columns ``tau``, ``role``, ``predicted``/``pred_low``/``pred_high``, ``measured``/``meas_low``/
 ``meas_high``, ``rel_error``, ``consistent``, ``resolution``, ``recipe_predicted``/
 ``recipe_low``/``recipe_high``, ``recipe_rel_error``, ``recipe_consistent``), a predicted curve
-(:class:`fpt_core.restart.RestartPrediction`) and first-passage times
-(:class:`fpt_core.fpt.FirstPassage`).
+(:class:`fpt_core.stats.restart.RestartPrediction`) and first-passage times
+(:class:`fpt_core.stats.fpt.FirstPassage`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .. import viz
-from ..fpt import FirstPassage, survival
-from ..restart import RestartPrediction, predicted_survival
+from fpt_core.book import viz
+from fpt_core.stats.fpt import FirstPassage, survival
+from fpt_core.stats.restart import RestartPrediction, predicted_survival
 
 __all__ = ["held_out_table", "prediction_chart", "survival_comparison_chart", "survival_frames"]
 
@@ -161,7 +161,7 @@ def survival_frames(
     measured: Mapping[float, FirstPassage],
     horizon: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Predicted (renewal, :func:`fpt_core.restart.predicted_survival`) and measured
+    """Predicted (renewal, :func:`fpt_core.stats.restart.predicted_survival`) and measured
     (Kaplan–Meier) survival per period on the epochs 0 … ``horizon``, and the observed
     first-passage times; rows are labelled ``τ = <tau>`` (``(τ0)`` added for ``tau0``).
 
@@ -199,7 +199,7 @@ def survival_comparison_chart(
     measured: Mapping[float, FirstPassage],
     horizon: float,
 ) -> alt.VConcatChart:
-    """:func:`survival_frames` drawn by :func:`fpt_core.viz.survival_histogram`: survival
+    """:func:`survival_frames` drawn by :func:`fpt_core.book.viz.survival_histogram`: survival
     predicted (dashed) against measured (solid) above the histogram of first-passage times.
 
     Examples

@@ -13,7 +13,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from fpt_core.optimum import ProtocolOptimum
+from fpt_core.stats.optimum import ProtocolOptimum
 
 
 def period_curves(
@@ -77,7 +77,7 @@ def period_curve_chart(
     Parameters
     ----------
     results : mapping
-        Protocol name → :func:`fpt_core.optimum.protocol_optimum`.
+        Protocol name → :func:`fpt_core.stats.optimum.protocol_optimum`.
     brute_force : sequence of mapping
         Measured points: ``what`` (label), ``tau``, ``y`` (restricted mean), ``lo``, ``hi``
         (see :func:`brute_force_points`).

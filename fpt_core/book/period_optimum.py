@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fpt_core.fpt import MeanFPT, RunLog, first_passage, mean_fpt
+from fpt_core.stats.fpt import MeanFPT, first_passage, mean_fpt
+from fpt_core.stats.logs import RunLog
 
 __all__ = [
     "best_period_table",

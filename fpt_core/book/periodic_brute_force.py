@@ -3,7 +3,7 @@
 Ensembles perturbed every τ (some trained only to a short horizon) are all cut at that horizon
 and compared by their Kaplan–Meier restricted means; the best period is an interior optimum when
 some shorter and some longer period are slower beyond the intervals
-(:func:`fpt_core.optimum.measured_optimum`). The claim of an optimal period is decided by this
+(:func:`fpt_core.stats.optimum.measured_optimum`). The claim of an optimal period is decided by this
 brute force (it needs no premise) and, inside its premise, by the prediction.
 """
 
@@ -14,11 +14,11 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from fpt_core.book.claims import claim
 from fpt_core.book.protocol_optima import optimum_text
-from fpt_core.claims import claim
-from fpt_core.fpt import MeanFPT, first_passage, mean_fpt
-from fpt_core.optimum import MeasuredOptimum, measured_optimum
-from fpt_core.single_frequency import censor_at
+from fpt_core.stats.fpt import MeanFPT, first_passage, mean_fpt
+from fpt_core.stats.optimum import MeasuredOptimum, measured_optimum
+from fpt_core.stats.single_frequency import censor_at
 
 
 def brute_force_periods(

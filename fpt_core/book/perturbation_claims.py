@@ -18,8 +18,8 @@ from fpt_core.book.periodic_brute_force import optimal_period_claim
 from fpt_core.book.perturbation_criterion import criterion_claim
 from fpt_core.book.protocol_optima import restart_optimum_claim
 from fpt_core.book.sharp_restart_check import sharp_restart_claim
-from fpt_core.fpt import MeanFPT
-from fpt_core.optimum import MeasuredOptimum
+from fpt_core.stats.fpt import MeanFPT
+from fpt_core.stats.optimum import MeasuredOptimum
 
 
 def perturbation_claims(
@@ -54,7 +54,7 @@ def perturbation_claims(
     Returns
     -------
     list of dict
-        :func:`fpt_core.claims.claim` records.
+        :func:`fpt_core.book.claims.claim` records.
 
     Examples
     --------

@@ -5,7 +5,7 @@ E[min(T_p, τ)]/Pr[T_p ≤ τ], is shorter than a survivor's mean remaining time
 unperturbed runs only a lower bound of the latter is known,
 (E[min(T, h)] − E[min(T, τ)])/S(τ), so the criterion can predict a gain but not a loss. Each
 period's prediction is set against the measured restricted mean of an ensemble perturbed every
-τ (:func:`fpt_core.verdicts.agreement` with the unperturbed one).
+τ (:func:`fpt_core.stats.verdicts.agreement` with the unperturbed one).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fpt_core.claims import claim
-from fpt_core.fpt import FirstPassage, MeanFPT
-from fpt_core.restart import predict_mean_fpt
-from fpt_core.verdicts import agreement
+from fpt_core.book.claims import claim
+from fpt_core.stats.fpt import FirstPassage, MeanFPT
+from fpt_core.stats.restart import predict_mean_fpt
+from fpt_core.stats.verdicts import agreement
 
 
 def criterion_table(
@@ -44,7 +44,7 @@ def criterion_table(
     periods : sequence
         Per period, an object with ``tau``, ``in_qss`` and ``measured`` (a :class:`MeanFPT` of
         the ensemble perturbed every τ), as in
-        :attr:`fpt_core.single_frequency.SingleFrequencyTest.periods`; same periods as ``taus``.
+        :attr:`fpt_core.stats.single_frequency.SingleFrequencyTest.periods`; same periods as ``taus``.
     restricted : MeanFPT
         The unperturbed restricted mean E[min(T, h)].
     confidence_level : float

@@ -1,7 +1,7 @@
 """The four perturbation protocols compared for their optimal period, and their parameters.
 
 Shrink & perturb, a full reset to a fresh draw, a partial reset and a warm restart of the
-learning rate (:mod:`fpt_core.perturb`): their perturbation specs (part of each run's store
+learning rate (:mod:`fpt_core.protocols.perturb`): their perturbation specs (part of each run's store
 key), what each one perturbs, the training config of a protocol applied once or every τ, and the
 checks of a preset's parameters, run before anything is trained.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fpt_core.config import TrainConfig
+from fpt_core.train.config import TrainConfig
 
 ALL_PROTOCOLS = ("shrink_perturb", "reset", "partial_reset", "warm_restart")
 EFFECT = {"shrink_perturb": "weights", "reset": "weights (restart)",

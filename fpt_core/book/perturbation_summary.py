@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fpt_core import report
+from fpt_core.book import report
 
 
 def perturbation_summary(
@@ -80,7 +80,7 @@ def perturbation_summary(
     Examples
     --------
     >>> from types import SimpleNamespace as NS
-    >>> from fpt_core.optimum import MeasuredOptimum
+    >>> from fpt_core.stats.optimum import MeasuredOptimum
     >>> m0 = NS(mean=20.0, low=19.0, high=21.0, estimable=False, n=10, n_censored=2)
     >>> sf = NS(t_relax=12.0, premise=True, reasons=[], unperturbed=m0)
     >>> empty = pd.DataFrame({"protocol": ["reset"], "speedup": [np.nan]})

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fpt_core.edge_grid import sign_change_rows
+from fpt_core.dynamics.edge_grid import sign_change_rows
 
 __all__ = ["cell_scatter", "check_grid", "grid_cells", "heatmap", "phase_boundary",
            "running_chart", "training_map_signs"]  # fmt: skip
@@ -233,7 +233,7 @@ def training_map_signs(wd0: pd.DataFrame, net_conv: bool) -> dict:
 def running_chart(running: pd.DataFrame, cells: pd.DataFrame):
     """Running training-map exponent against the measured steps, one line per weight-decay-0 cell.
 
-    ``running`` is :func:`fpt_core.edge_grid.running_by_cell`'s frame (``cell``, ``step``,
+    ``running`` is :func:`fpt_core.dynamics.edge_grid.running_by_cell`'s frame (``cell``, ``step``,
     ``running``); ``cells`` the grid's cell table (``lr``, ``momentum``, ``weight_decay``).
 
     Examples

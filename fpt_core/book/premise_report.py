@@ -1,6 +1,6 @@
 """The premise of a renewal prediction, in words: who reaches the target, relaxation, verdict.
 
-Reads a :class:`fpt_core.single_frequency.SingleFrequencyTest` and returns the numbers and
+Reads a :class:`fpt_core.stats.single_frequency.SingleFrequencyTest` and returns the numbers and
 data-dependent phrases a page glues into its prose.
 """
 

@@ -1,9 +1,9 @@
 """Training configurations from a notebook's resolved preset.
 
-A notebook resolves its preset into a dict ``P`` (:func:`fpt_core.presets.resolve`) with the
+A notebook resolves its preset into a dict ``P`` (:func:`fpt_core.book.presets.resolve`) with the
 knobs ``dataset``, ``num_samples``, ``model``, ``hidden`` (MLP widths), ``lr``, ``momentum``,
 ``batch_size`` and ``epochs``; :func:`preset_config` turns it into the
-:class:`fpt_core.config.TrainConfig` of an unperturbed run, and :func:`shrink_perturb_config`
+:class:`fpt_core.train.config.TrainConfig` of an unperturbed run, and :func:`shrink_perturb_config`
 adds shrink & perturb. Both validate on construction, so a notebook calling them right after
 resolving its preset stops before any training.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..config import TrainConfig
+from fpt_core.train.config import TrainConfig
 
 __all__ = ["preset_config", "shrink_perturb_config"]
 

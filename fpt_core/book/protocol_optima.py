@@ -1,10 +1,10 @@
 """Optimal periods of several perturbation protocols side by side: table, ranking and findings.
 
-One row per protocol from its :class:`fpt_core.optimum.ProtocolOptimum`: τ* with its CI,
+One row per protocol from its :class:`fpt_core.stats.optimum.ProtocolOptimum`: τ* with its CI,
 whether it is interior or on an edge of the allowed grid, the rise of the curve from τ* to each
 end, the restricted mean at τ* and the speedup over no perturbation with their CIs. Protocols
 are ranked only where the intervals of their restricted means separate
-(:func:`fpt_core.optimum.separated_ranking`).
+(:func:`fpt_core.stats.optimum.separated_ranking`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from fpt_core.claims import claim
-from fpt_core.optimum import ProtocolOptimum, separated_ranking
+from fpt_core.book.claims import claim
+from fpt_core.stats.optimum import ProtocolOptimum, separated_ranking
 
 
 def protocol_table(
@@ -26,7 +26,7 @@ def protocol_table(
     Parameters
     ----------
     results : mapping
-        Protocol name → :func:`fpt_core.optimum.protocol_optimum`; ``"reset"`` is predicted by
+        Protocol name → :func:`fpt_core.stats.optimum.protocol_optimum`; ``"reset"`` is predicted by
         sharp restart, every other protocol by the renewal form from one perturbation at τ0.
     effect : mapping
         Protocol name → what it perturbs (the ``effect`` column).
@@ -44,8 +44,8 @@ def protocol_table(
 
     Examples
     --------
-    >>> from fpt_core.fpt import FirstPassage
-    >>> from fpt_core.optimum import protocol_optimum
+    >>> from fpt_core.stats.fpt import FirstPassage
+    >>> from fpt_core.stats.optimum import protocol_optimum
     >>> t = np.array([2.0] * 40 + [3.0] * 20 + [30.0] * 40)
     >>> r = protocol_optimum(FirstPassage(t, np.ones(100, bool), 30.0), n_resamples=100)
     >>> row = protocol_table({"reset": r}, {"reset": "weights"}, 10).iloc[0]

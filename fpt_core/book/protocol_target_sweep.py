@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from fpt_core.fpt import first_passage
-from fpt_core.optimum import protocol_optimum
-from fpt_core.single_frequency import single_frequency_test
+from fpt_core.stats.fpt import first_passage
+from fpt_core.stats.optimum import protocol_optimum
+from fpt_core.stats.single_frequency import single_frequency_test
 
 SWEEP_RESAMPLES = 199  # the most bootstrap resamples per target
 
@@ -66,7 +66,7 @@ def target_sweep(
     targets, protocols : sequence
         The targets re-analysed and the protocols compared.
     tau0, alpha, min_survivors, confidence_level : see
-        :func:`fpt_core.single_frequency.single_frequency_test`.
+        :func:`fpt_core.stats.single_frequency.single_frequency_test`.
     n_resamples : int
         Bootstrap resamples, at most :data:`SWEEP_RESAMPLES` (seeds 7 and 8).
 

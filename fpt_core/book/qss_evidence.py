@@ -1,9 +1,9 @@
 """The evidence for a quasi-steady state, as a page shows it: charts of the KS and tail tests, and
 the verdict in words.
 
-A QSS counts as reached when the KS relaxation time exists (:func:`fpt_core.qss.ks_relaxation`),
-does not depend on the reference epoch (:func:`fpt_core.qss.relaxation_by_reference`) and the
-upper tail is stationary (:func:`fpt_core.qss.tail_stationarity`). :func:`qss_verdict` turns the
+A QSS counts as reached when the KS relaxation time exists (:func:`fpt_core.stats.qss.ks_relaxation`),
+does not depend on the reference epoch (:func:`fpt_core.stats.qss.relaxation_by_reference`) and the
+upper tail is stationary (:func:`fpt_core.stats.qss.tail_stationarity`). :func:`qss_verdict` turns the
 three results into that decision, short phrases for the page (one per check, each with its
 numbers) and the claims-ledger row.
 """
@@ -16,8 +16,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..claims import claim
-from ..qss import KSRelaxation, RelaxationByReference, TailStationarity
+from fpt_core.book.claims import claim
+from fpt_core.stats.qss import KSRelaxation, RelaxationByReference, TailStationarity
 
 __all__ = ["QSSVerdict", "ks_pvalue_chart", "qss_verdict", "reference_text", "tail_share_chart"]
 
@@ -28,7 +28,7 @@ def reference_text(by_ref: RelaxationByReference) -> str:
 
     Examples
     --------
-    >>> from fpt_core.qss import RelaxationByReference
+    >>> from fpt_core.stats.qss import RelaxationByReference
     >>> reference_text(RelaxationByReference({60.0: 25.0, 120.0: None}, 25.0, 0.0, 0.2))
     '25 (reference 60), none (reference 120)'
     """
@@ -87,7 +87,7 @@ def qss_verdict(
 
     Examples
     --------
-    >>> from fpt_core.qss import KSRelaxation, RelaxationByReference, TailStationarity
+    >>> from fpt_core.stats.qss import KSRelaxation, RelaxationByReference, TailStationarity
     >>> ks = KSRelaxation(np.arange(1.0, 4), np.zeros(3), np.ones(3), 3.0, 0.05, 1.0,
     ...                   np.full(3, 4))
     >>> refs = RelaxationByReference({2.0: 1.0, 3.0: 1.0}, 1.0, 0.0, 0.2)
@@ -159,7 +159,7 @@ def ks_pvalue_chart(ks: KSRelaxation) -> alt.LayerChart:
 
     Examples
     --------
-    >>> from fpt_core.qss import KSRelaxation
+    >>> from fpt_core.stats.qss import KSRelaxation
     >>> ks = KSRelaxation(np.arange(1.0, 4), np.zeros(3), np.array([1e-4, 0.3, 1]), 3.0, 0.05,
     ...                   2.0, np.full(3, 4))
     >>> len(ks_pvalue_chart(ks).to_dict()["layer"])
@@ -200,7 +200,7 @@ def tail_share_chart(tail: TailStationarity) -> alt.LayerChart:
 
     Examples
     --------
-    >>> from fpt_core.qss import TailStationarity
+    >>> from fpt_core.stats.qss import TailStationarity
     >>> tail = TailStationarity(0.5, np.array([[1.0, 2], [3, 4]]), np.array([0.2, 0.3]),
     ...                         np.array([0.1, 0.1]), 0.1, 0.05, 0.04, 0.05, 4)
     >>> tail_share_chart(tail).to_dict()["layer"][1]["mark"]["type"]

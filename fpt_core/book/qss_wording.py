@@ -2,15 +2,15 @@
 time: measured numbers as text, and the phrases whose wording depends on the verdict.
 
 Each function returns plain strings for :func:`myst_nb.glue`; the statistics come from
-:mod:`fpt_core.qss` and :mod:`fpt_core.fpt`.
+:mod:`fpt_core.stats.qss` and :mod:`fpt_core.stats.fpt`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from fpt_core.fpt import MeanFPT
-from fpt_core.qss import RelaxationByReference, TailStationarity
+from fpt_core.stats.fpt import MeanFPT
+from fpt_core.stats.qss import RelaxationByReference, TailStationarity
 
 __all__ = ["reference_times", "qss_words", "mean_fpt_words"]
 

@@ -2,7 +2,7 @@
 
 Three claims: a quasi-steady state of test accuracy, the prediction of the mean first-passage
 time at every period from one, and a speedup at an optimal period. The statistics come from
-:mod:`fpt_core.qss`, :mod:`fpt_core.book.heldout_prediction` and
+:mod:`fpt_core.stats.qss`, :mod:`fpt_core.book.heldout_prediction` and
 :mod:`fpt_core.book.period_optimum`; this module only words the evidence and applies the
 criteria.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from fpt_core.book.claims import claim
 from fpt_core.book.heldout_prediction import worst_error
-from fpt_core.claims import claim
-from fpt_core.qss import TailStationarity
+from fpt_core.stats.qss import TailStationarity
 
 __all__ = ["released_claims"]
 
@@ -47,7 +47,7 @@ def released_claims(
     Returns
     -------
     list of dict
-        Rows of :func:`fpt_core.claims.claim`. The prediction is reproduced when every held-out
+        Rows of :func:`fpt_core.book.claims.claim`. The prediction is reproduced when every held-out
         period in the QSS is consistent (and there is one); the speedup when every τ* is interior
         and its speedup's lower end exceeds 1, otherwise it is not tested.
 

@@ -1,6 +1,6 @@
 """SGLD against SGWORLD on an exactly known posterior: slopes, the KL ratio and the verdict.
 
-The bookkeeping of an :func:`fpt_core.linreg.error_scan` table: which sampler each row is, the
+The bookkeeping of an :func:`fpt_core.langevin.linreg.error_scan` table: which sampler each row is, the
 full-batch (Euler) floor beside it, the log–log slopes of the errors against η, the KL ratio at
 the smallest η, how far the linear theory is from the measurement, and the claim's verdict.
 """
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fpt_core import linreg
-from fpt_core.claims import claim
+from fpt_core.book.claims import claim
+from fpt_core.langevin import linreg
 
 METHODS = {"with_replacement": "SGLD", "without_replacement": "SGWORLD"}
 PER_LR_KEYS = ("kl_coupled", "kl_coupled_se", "kl_plain", "kl_theory", "cov_rel_coupled",
@@ -29,9 +29,9 @@ def label_methods(
     Parameters
     ----------
     df : pandas.DataFrame
-        An :func:`fpt_core.linreg.error_scan` table (columns ``policy`` and ``lr``); changed in
+        An :func:`fpt_core.langevin.linreg.error_scan` table (columns ``policy`` and ``lr``); changed in
         place and returned.
-    model : fpt_core.linreg.LinearRegression
+    model : fpt_core.langevin.linreg.LinearRegression
         The model the scan sampled.
     temperature : float
         Temperature of the target posterior.
@@ -44,7 +44,7 @@ def label_methods(
     Examples
     --------
     >>> import pandas as pd
-    >>> from fpt_core import linreg
+    >>> from fpt_core.langevin import linreg
     >>> m = linreg.make_regression(20, 2, 1.0, 1.0, seed=0)
     >>> lr = 0.01 / float(np.linalg.eigvalsh(m.hessian())[-1])
     >>> out = label_methods(pd.DataFrame({"policy": ["with_replacement"], "lr": [lr]}), m)
@@ -239,7 +239,7 @@ def orders_faster_claim(c: SamplerComparison, step_min: float) -> dict:
     Returns
     -------
     dict
-        A :func:`fpt_core.claims.claim` record.
+        A :func:`fpt_core.book.claims.claim` record.
 
     Examples
     --------

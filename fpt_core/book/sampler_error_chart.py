@@ -1,6 +1,6 @@
 """Charts of a sampler's stationary error against the learning rate, measured and predicted.
 
-Both charts read an :func:`fpt_core.linreg.error_scan` table labelled by
+Both charts read an :func:`fpt_core.langevin.linreg.error_scan` table labelled by
 :func:`fpt_core.book.sampler_comparison.label_methods`; error bars are ±2 SE (chain groups),
 clipped from below at 5 % of the value so that they stay on a log axis.
 """

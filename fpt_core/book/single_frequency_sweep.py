@@ -1,7 +1,7 @@
 """The single-frequency test at several target accuracies, from the same runs: one row per
 target, and the relative error of the prediction per period and target.
 
-The input maps each target to its :class:`fpt_core.single_frequency.SingleFrequencyTest`
+The input maps each target to its :class:`fpt_core.stats.single_frequency.SingleFrequencyTest`
 (re-analysing the same ensembles; no training).
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import altair as alt
 import pandas as pd
 
-from ..single_frequency import SingleFrequencyTest
+from fpt_core.stats.single_frequency import SingleFrequencyTest
 
 __all__ = ["sweep_error_chart", "sweep_table"]
 
@@ -37,7 +37,7 @@ def sweep_table(sweep: Mapping[float, SingleFrequencyTest]) -> pd.DataFrame:
     Examples
     --------
     >>> import numpy as np
-    >>> from fpt_core.single_frequency import single_frequency_test
+    >>> from fpt_core.stats.single_frequency import single_frequency_test
     >>> rng = np.random.default_rng(0)
     >>> times = np.arange(0.0, 41)
     >>> def acc(n):
@@ -80,7 +80,7 @@ def sweep_error_chart(sweep: Mapping[float, SingleFrequencyTest]) -> alt.Chart:
     Examples
     --------
     >>> import numpy as np
-    >>> from fpt_core.single_frequency import single_frequency_test
+    >>> from fpt_core.stats.single_frequency import single_frequency_test
     >>> rng = np.random.default_rng(0)
     >>> times = np.arange(0.0, 41)
     >>> def acc(n):

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..claims import claim
-from ..fpt import MeanFPT
-from ..single_frequency import SingleFrequencyTest
+from fpt_core.book.claims import claim
+from fpt_core.stats.fpt import MeanFPT
+from fpt_core.stats.single_frequency import SingleFrequencyTest
+
 from .qss_evidence import reference_text
 
 __all__ = [
@@ -41,7 +42,7 @@ def premise_phrases(sf: SingleFrequencyTest) -> dict[str, str]:
     Examples
     --------
     >>> import numpy as np
-    >>> from fpt_core.single_frequency import single_frequency_test
+    >>> from fpt_core.stats.single_frequency import single_frequency_test
     >>> rng = np.random.default_rng(0)
     >>> times = np.arange(0.0, 41)
     >>> def acc(n):
@@ -97,7 +98,7 @@ def verdict_phrases(
     Examples
     --------
     >>> import numpy as np
-    >>> from fpt_core.single_frequency import single_frequency_test
+    >>> from fpt_core.stats.single_frequency import single_frequency_test
     >>> rng = np.random.default_rng(0)
     >>> times = np.arange(0.0, 41)
     >>> def acc(n):
@@ -132,7 +133,7 @@ def cv_claim(m0: MeanFPT) -> tuple[str, str]:
 
     Examples
     --------
-    >>> from fpt_core.fpt import MeanFPT
+    >>> from fpt_core.stats.fpt import MeanFPT
     >>> m = MeanFPT(28.6, 27.0, 30.0, False, float("nan"), float("nan"), float("nan"),
     ...             float("nan"), 0.86, 0.76, 120.0, 256, 16, 0.95)
     >>> cv_claim(m)
@@ -158,7 +159,7 @@ def single_frequency_claims(sf: SingleFrequencyTest, *, alpha: float) -> list[di
     Examples
     --------
     >>> import numpy as np
-    >>> from fpt_core.single_frequency import single_frequency_test
+    >>> from fpt_core.stats.single_frequency import single_frequency_test
     >>> rng = np.random.default_rng(0)
     >>> times = np.arange(0.0, 41)
     >>> def acc(n):
@@ -213,12 +214,12 @@ def summary_fields(sf: SingleFrequencyTest) -> dict[str, Any]:
         ``unperturbed_mean_fpt``, ``unperturbed_mean_estimable``, ``unperturbed_cv`` (``None``
         unless estimable), ``cv_lower_bound``, ``cv_lower_bound_low``, ``unperturbed_censored``,
         ``perturbed_censored_max``, ``tp_logrank_statistic``, ``tp_logrank_pvalue``, ``per_tau``
-        (records of :meth:`~fpt_core.single_frequency.SingleFrequencyTest.table`), ``verdict``.
+        (records of :meth:`~fpt_core.stats.single_frequency.SingleFrequencyTest.table`), ``verdict``.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from fpt_core.single_frequency import single_frequency_test
+    >>> from fpt_core.stats.single_frequency import single_frequency_test
     >>> rng = np.random.default_rng(0)
     >>> times = np.arange(0.0, 41)
     >>> def acc(n):

@@ -2,8 +2,8 @@
 theory per batch-sampling policy, the entries of Σ and of the circulation C side by side, and the
 agreement per policy and quantity.
 
-The theory is :func:`fpt_core.noneq.linear_ness` / :func:`fpt_core.noneq.reshuffled_ness`; the
-measurements are the moments of :func:`fpt_core.noneq.simulate_ness`.
+The theory is :func:`fpt_core.langevin.noneq.linear_ness` / :func:`fpt_core.langevin.noneq.reshuffled_ness`; the
+measurements are the moments of :func:`fpt_core.langevin.noneq.simulate_ness`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The design of a TempBalance experiment: its parameters checked, and its two training arms.
 
 :func:`check_design` raises ``ValueError`` naming the parameter for a design that cannot give
-its confidence intervals; :func:`arm_configs` builds the two :class:`fpt_core.config.TrainConfig`
+its confidence intervals; :func:`arm_configs` builds the two :class:`fpt_core.train.config.TrainConfig`
 arms that differ only in TempBalance: plain SGD with the measuring-only protocol (α logged,
 no learning rate changed) and SGD with TempBalance's per-layer learning rates;
 :func:`scan_words` compares the design scan with this build.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fpt_core.config import TrainConfig
+from fpt_core.train.config import TrainConfig
 
 __all__ = ["arm_configs", "check_design", "scan_words"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from fpt_core.fpt import FirstPassage
-from fpt_core.restart import post_perturbation
+from fpt_core.stats.fpt import FirstPassage
+from fpt_core.stats.restart import post_perturbation
 
 
 def anneal_share(

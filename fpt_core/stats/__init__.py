@@ -1,0 +1,1 @@
+"""Statistics of first passage that work on any training log: NumPy/SciPy only, no PyTorch."""
