@@ -219,7 +219,7 @@ def training_map_signs(wd0: pd.DataFrame, net_conv: bool) -> dict:
                             f"over the window, {r.lam_train_half:.3f} over its last half)"
                             for r in drifting.itertuples())
                 + (" — chaotic, with a settled positive sign and a rate that still grows, as "
-                   "the scan above shows." if drift_ok
+                   "the scan of the window below shows." if drift_ok
                    else " — not all of them chaotic with a settled sign."))  # fmt: skip
     return {"counts": counts, "n_conv": int(wd0["train_converged"].sum()),
             "train_conv": train_conv, "drift_ok": drift_ok, "lyap_conv": lyap_conv,
