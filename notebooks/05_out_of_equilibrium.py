@@ -402,7 +402,7 @@ wor_eps = wor["⟨e^−σ⟩"].iloc[0] - 1
 wor_dft_pred = (ift_bias.dft_slope_from_bias(wor["⟨σ⟩"].iloc[0], wor_eps)
                 if wor_eps > -1 and wor["⟨σ⟩"].iloc[0] > 0 else float("nan"))  # fmt: skip
 ck = checks
-text["run_lengths"] = "; ".join(f"{k}: {r['steps']:,} SGD steps × {P['n_chains']} chains"
+text["run_lengths"] = "; ".join(f"{k}: {r.steps:,} SGD steps × {P['n_chains']} chains"
                                for k, r in runs.items())  # fmt: skip
 text |= fluctuation_words(
     lr=P["lr"], eta_m_lam=P["lr"] * M * lam[-1], ck=ck, th=theory, ep=ep, mean_shift=mean_shift,

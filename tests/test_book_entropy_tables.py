@@ -15,7 +15,10 @@ def _e(k):
 
 def test_entropy_table_scales_theory_with_the_window():
     th = SimpleNamespace(ep_mean=0.021, ep_mean_chain=0.022)
-    runs = {"with replacement": {"ep": [_e(1), _e(3)]}, "without replacement": {"ep": [_e(2)]}}
+    runs = {
+        "with replacement": SimpleNamespace(ep=[_e(1), _e(3)]),
+        "without replacement": SimpleNamespace(ep=[_e(2)]),
+    }
     t = et.entropy_table(runs, {p: th for p in runs}, 0.004).set_index(["policy", "k"])
     assert t.loc[("with replacement", 3), "theory"] == pytest.approx(0.063)
     assert t.loc[("with replacement", 3), "SE(theory)"] == 0.0
@@ -28,7 +31,7 @@ def test_sigma_distributions_normalise_the_density():
     ent = SimpleNamespace(windows=[1, 2], hist={1: np.array([[1, 2, 3, 4]]), 2: np.ones((2, 4))},
                           edges={1: edges, 2: edges},
                           dft_points=lambda k: (np.array([0.5]), np.array([0.5 * k]), np.array([0.1])))  # fmt: skip
-    hist, dft = et.sigma_distributions({"p": {"entropy": ent}})
+    hist, dft = et.sigma_distributions({"p": SimpleNamespace(entropy=ent)})
     for k, g in hist.groupby("k"):
         assert (g["P(σ)"] * 1.0).sum() == pytest.approx(1.0), k  # bins of width 1
     assert hist["σ"].tolist()[:4] == [-1.5, -0.5, 0.5, 1.5]

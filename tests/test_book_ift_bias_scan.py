@@ -18,7 +18,9 @@ def test_toy_table():
 
 def test_scan_table_columns():
     e1 = dict(count=400, mean=0.05, ift=1.002, ift_se=5e-4, dft_slope=0.97, dft_slope_se=0.01)
-    runs = {v: ({"ep": [e1]}, SimpleNamespace(ep_mean_chain=0.04)) for v in (1e-6, 2e-6)}
+    runs = {
+        v: (SimpleNamespace(ep=[e1]), SimpleNamespace(ep_mean_chain=0.04)) for v in (1e-6, 2e-6)
+    }
     pred = {v: SimpleNamespace(eps=0.001, even_se=0.0, skew=0.0004) for v in runs}
     s = bs.scan_table(runs, pred, 2e4)
     assert s["ηλ_max"].tolist() == pytest.approx([0.02, 0.04])

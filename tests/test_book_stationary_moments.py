@@ -21,8 +21,9 @@ def _theory(mean=None):
 
 def _run(cov, circ, se=0.1, mean=None):
     mean = np.zeros(3) if mean is None else mean
-    return {"moments": SimpleNamespace(cov=cov, cov_se=np.full((3, 3), se), circulation=circ,
-                                       circulation_se=np.full((3, 3), se), mean=mean)}  # fmt: skip
+    return SimpleNamespace(moments=SimpleNamespace(cov=cov, cov_se=np.full((3, 3), se),
+                                                   circulation=circ,
+                                                   circulation_se=np.full((3, 3), se), mean=mean))  # fmt: skip
 
 
 def test_theory_table():

@@ -259,9 +259,9 @@ def _quadratic_case():
 
 def _check_moments(res, ness, F, w_star):
     """Recorded moments against the exact chain: mean w*, Σ_chain, lag-1 Σ_chain Fᵀ, C_chain."""
-    mom = res["moments"]
+    mom = res.moments
     assert np.all(np.abs(mom.mean - w_star) < 5 * mom.mean_se)
-    assert np.all(np.abs(res["pilot_mean"] - w_star) < 0.05 * np.sqrt(np.diag(ness.sigma_chain)))
+    assert np.all(np.abs(res.pilot_mean - w_star) < 0.05 * np.sqrt(np.diag(ness.sigma_chain)))
     assert np.abs((mom.cov - ness.sigma_chain) / mom.cov_se).max() < 5
     assert np.abs((mom.lag1 - ness.sigma_chain @ F.T) / mom.lag1_se).max() < 5
     c, c_se = mom.circulation[0, 1], mom.circulation_se[0, 1]
@@ -283,9 +283,9 @@ def test_simulate_ness_with_replacement_is_the_exact_linear_chain():
     kw = dict(n_chains=512, burn_records=300, records=2500, chunk=100, progress=False)
     res = noneq.simulate_ness(_QuadraticModel(A, b, w_star), policy, lr, ness,
                               windows=(1, 2), seed=1, **kw)  # fmt: skip
-    assert res["every"] == 1 and res["steps"] == 2800
+    assert res.every == 1 and res.steps == 2800
     _check_moments(res, ness, F, w_star)
-    for r in res["ep"]:
+    for r in res.ep:
         assert r["count"] == 512 * (2500 - r["window"] + 1)
         assert abs(r["mean"] - r["window"] * ness.ep_mean_chain) < 5 * r["mean_se"]
         assert r["mean"] > 50 * r["mean_se"]
@@ -293,7 +293,7 @@ def test_simulate_ness_with_replacement_is_the_exact_linear_chain():
     gauss = _QuadraticModel(A, b, w_star, lr, b_size, gaussian_seed=3)
     res = noneq.simulate_ness(gauss, policy, lr, ness, windows=(1, 2, 3), seed=2, **kw)
     _check_moments(res, ness, F, w_star)
-    for r in res["ep"]:
+    for r in res.ep:
         assert abs(r["mean"] - r["window"] * ness.ep_mean_chain) < 5 * r["mean_se"]
         assert abs(r["ift"] - 1) < 5 * r["ift_se"] and r["ift_se"] < 0.05
         assert r["mean"] > 50 * r["mean_se"]  # the mean is resolved: the IFT check has power
@@ -327,10 +327,10 @@ def test_simulate_ness_without_replacement_is_the_exact_epoch_chain():
     res = noneq.simulate_ness(_QuadraticModel(A, b, w_star), policy, lr, ness, n_chains=512,
                               burn_records=200, records=1500, windows=(1, 2), chunk=100,
                               progress=False, seed=4)  # fmt: skip
-    assert res["every"] == policy.steps_per_epoch == 4
-    assert res["steps"] == (200 + 1500) * 4
+    assert res.every == policy.steps_per_epoch == 4
+    assert res.steps == (200 + 1500) * 4
     _check_moments(res, ness, FM, w_star)
-    for r in res["ep"]:
+    for r in res.ep:
         assert abs(r["mean"] - r["window"] * ness.ep_mean_chain) < 5 * r["mean_se"]
         assert r["mean"] > 50 * r["mean_se"]
 
@@ -344,16 +344,16 @@ def test_simulate_ness_started_in_the_stationary_law_needs_no_burn_in():
     res = noneq.simulate_ness(_QuadraticModel(A, b, w_star), langevin.WithReplacement(n, b_size),
                               lr, ness, start_cov=ness.sigma_chain, n_chains=4096,
                               burn_records=2, records=20, chunk=100, progress=False, seed=5)  # fmt: skip
-    np.testing.assert_array_equal(res["center"], w_star)
-    mom = res["moments"]
+    np.testing.assert_array_equal(res.center, w_star)
+    mom = res.moments
     assert np.abs((mom.cov - ness.sigma_chain) / mom.cov_se).max() < 5
     far = noneq.simulate_ness(_QuadraticModel(A, b, w_star), langevin.WithReplacement(n, b_size),
                               lr, ness, n_chains=4096, burn_records=2, records=20, chunk=100,
                               progress=False, seed=5)  # fmt: skip
     # started at a point, the covariance is still far from stationary over the first 20 steps
-    assert np.abs((far["moments"].cov - ness.sigma_chain) / far["moments"].cov_se).max() > 5
+    assert np.abs((far.moments.cov - ness.sigma_chain) / far.moments.cov_se).max() > 5
     shifted = noneq.simulate_ness(_QuadraticModel(A, b, w_star), langevin.WithReplacement(n, b_size),
                                   lr, ness, start_cov=ness.sigma_chain, center=w_star + 1.0,
                                   n_chains=64, burn_records=2, records=50, chunk=50,
                                   progress=False, seed=5)  # fmt: skip
-    np.testing.assert_array_equal(shifted["center"], w_star + 1.0)
+    np.testing.assert_array_equal(shifted.center, w_star + 1.0)

@@ -25,7 +25,7 @@ def entropy_table(
 
     Parameters
     ----------
-    runs : per policy a run whose ``["ep"]`` lists per window ``window``, ``mean``, ``mean_se``,
+    runs : per policy a run whose ``.ep`` lists per window ``window``, ``mean``, ``mean_se``,
         ``var``, ``ift``, ``ift_se``, ``dft_slope``, ``dft_slope_se``.
     ness : per policy the theory (``ep_mean``, ``ep_mean_chain``).
     wor_ep_se : Monte Carlo SE of the without-replacement theory per record (zero error for
@@ -36,7 +36,7 @@ def entropy_table(
     >>> from types import SimpleNamespace
     >>> e = dict(window=2, mean=0.2, mean_se=0.01, var=0.4, ift=1.0, ift_se=0.01, dft_slope=1.0,
     ...          dft_slope_se=0.02)
-    >>> t = entropy_table({"without replacement": {"ep": [e]}},
+    >>> t = entropy_table({"without replacement": SimpleNamespace(ep=[e])},
     ...                   {"without replacement": SimpleNamespace(ep_mean=0.1, ep_mean_chain=0.11)},
     ...                   0.005)
     >>> t[["theory", "theory (chain)", "SE(theory)", "Var/2"]].round(3).values.tolist()
@@ -44,7 +44,7 @@ def entropy_table(
     """
     rows = []
     for name, r in runs.items():
-        for e in r["ep"]:
+        for e in r.ep:
             k = e["window"]
             rows.append({
                 "policy": name, "k": k, "⟨σ⟩": e["mean"], "SE": e["mean_se"],
@@ -61,7 +61,7 @@ def sigma_distributions(runs: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataF
 
     Parameters
     ----------
-    runs : per policy a run whose ``["entropy"]`` has ``windows``, ``hist[k]`` (counts per chain
+    runs : per policy a run whose ``.entropy`` has ``windows``, ``hist[k]`` (counts per chain
         group and bin), ``edges[k]`` and ``dft_points(k)`` → (σ, log ratio, SE).
 
     Returns
@@ -76,13 +76,13 @@ def sigma_distributions(runs: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataF
     >>> ent = SimpleNamespace(windows=[1], hist={1: np.array([[1, 3], [1, 3]])},
     ...                       edges={1: np.array([-1.0, 0.0, 1.0])},
     ...                       dft_points=lambda k: ([0.5], [0.4], [0.1]))
-    >>> hist, dft = sigma_distributions({"p": {"entropy": ent}})
+    >>> hist, dft = sigma_distributions({"p": SimpleNamespace(entropy=ent)})
     >>> hist["P(σ)"].tolist(), dft[["lo", "hi"]].values.round(2).tolist()
     ([0.25, 0.75], [[0.2, 0.6]])
     """
     hist_rows, dft_rows = [], []
     for name, r in runs.items():
-        ent = r["entropy"]
+        ent = r.entropy
         for k in ent.windows:
             counts, edges = ent.hist[k].sum(0), ent.edges[k]
             dens = counts / counts.sum() / np.diff(edges)

@@ -49,7 +49,7 @@ def scan_table(
 
     Parameters
     ----------
-    scan_runs : per η the run (``["ep"][0]`` the one-step window: ``count``, ``mean``, ``ift``,
+    scan_runs : per η the run (``.ep[0]`` the one-step window: ``count``, ``mean``, ``ift``,
         ``ift_se``, ``dft_slope``, ``dft_slope_se``) and its theory (``ep_mean_chain``).
     pred : per η the prediction (``eps``, ``even_se``, ``skew``).
     lam_max : the Hessian's largest eigenvalue.
@@ -59,14 +59,14 @@ def scan_table(
     >>> from types import SimpleNamespace
     >>> e1 = dict(count=10000, mean=0.02, ift=1.001, ift_se=1e-4, dft_slope=0.95,
     ...           dft_slope_se=0.01)
-    >>> s = scan_table({1e-3: ({"ep": [e1]}, SimpleNamespace(ep_mean_chain=0.02))},
+    >>> s = scan_table({1e-3: (SimpleNamespace(ep=[e1]), SimpleNamespace(ep_mean_chain=0.02))},
     ...                {1e-3: SimpleNamespace(eps=0.0012, even_se=1e-4, skew=0.0006)}, 50.0)
     >>> s[["ηλ_max", "z(ε)", "skew share", "chain-steps to resolve"]].round(3).values.tolist()
     [[0.05, -1.414, 0.5, 625.0]]
     """
     rows = []
     for v, (r, n_v) in scan_runs.items():
-        e1, p_ = r["ep"][0], pred[v]
+        e1, p_ = r.ep[0], pred[v]
         var_e = e1["ift_se"] ** 2 * e1["count"]  # Var(e^−σ) per sample (SE² × samples)
         rows.append({
             "η": v, "ηλ_max": v * lam_max, "chain-steps": e1["count"], "⟨σ⟩": e1["mean"],

@@ -62,7 +62,7 @@ def moment_comparison(runs: Mapping[str, Any], ness: Mapping[str, Any]) -> pd.Da
 
     Parameters
     ----------
-    runs : per policy a run whose ``["moments"]`` has ``cov``, ``cov_se``, ``circulation`` and
+    runs : per policy a run whose ``.moments`` has ``cov``, ``cov_se``, ``circulation`` and
         ``circulation_se``.
     ness : per policy the theory (``sigma_chain``, ``sigma``, ``circulation_chain``,
         ``circulation``).
@@ -82,14 +82,14 @@ def moment_comparison(runs: Mapping[str, Any], ness: Mapping[str, Any]) -> pd.Da
     >>> mo = SimpleNamespace(cov=np.diag([4.4, 1.0]), cov_se=np.full((2, 2), 0.2),
     ...                      circulation=np.array([[0, .3], [-.3, 0]]),
     ...                      circulation_se=np.full((2, 2), 0.1))
-    >>> c = moment_comparison({"p": {"moments": mo}}, {"p": th})
+    >>> c = moment_comparison({"p": SimpleNamespace(moments=mo)}, {"p": th})
     >>> c[["quantity", "i", "j", "measured", "z"]].round(2).values.tolist()
     [['Σ', 1, 1, 1.1, 2.0], ['Σ', 1, 2, 0.0, 0.0], ['C', 1, 2, 0.15, 1.0], ['Σ', 2, 2, 1.0, 0.0]]
     """
     rows = []
     for name, r in runs.items():
         n_ = ness[name]
-        mo = r["moments"]
+        mo = r.moments
         d = len(np.diag(n_.sigma_chain))
         scale = np.sqrt(np.outer(np.diag(n_.sigma_chain), np.diag(n_.sigma_chain)))
         C_meas, C_se = mo.circulation, mo.circulation_se
@@ -143,12 +143,13 @@ def mean_shift(runs: Mapping[str, Any], ness: Mapping[str, Any]) -> dict[str, fl
     --------
     >>> from types import SimpleNamespace
     >>> th = SimpleNamespace(mean=np.zeros(2), sigma_chain=np.diag([4.0, 1.0]))
-    >>> mean_shift({"p": {"moments": SimpleNamespace(mean=np.array([1.0, 0.25]))}}, {"p": th})
+    >>> run = SimpleNamespace(moments=SimpleNamespace(mean=np.array([1.0, 0.25])))
+    >>> mean_shift({"p": run}, {"p": th})
     {'p': 0.5}
     """
     return {
         k: float(
-            np.max(np.abs(r["moments"].mean - ness[k].mean) / np.sqrt(np.diag(ness[k].sigma_chain)))
+            np.max(np.abs(r.moments.mean - ness[k].mean) / np.sqrt(np.diag(ness[k].sigma_chain)))
         )
         for k, r in runs.items()
     }

@@ -27,6 +27,7 @@ is :class:`~fpt_core.langevin.tanhnet.TanhNet` (re-exported here).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.linalg as sla
@@ -47,6 +48,7 @@ __all__ = [
     "epoch_map",
     "reshuffled_ness",
     "simulate_ness",
+    "NESSRun",
 ]
 
 
@@ -208,6 +210,23 @@ def reshuffled_ness(grads, hessians, lr: float, batch_size: int, w_star, n_perm:
     return pooled, [build(*p) for p in parts]
 
 
+@dataclass(frozen=True, eq=False)
+class NESSRun:
+    """Output of :func:`simulate_ness`: ``moments`` (the chains' stationary moments, with SEs over
+    chain groups), ``ep`` (one dict per window of k-step entropy production: ``window``, ``mean``,
+    ``mean_se``, ``ift``, ...), ``entropy`` (the accumulator, for histograms), ``center`` (the
+    centre of σ), ``pilot_mean`` (mean over chains of the second half of burn-in), ``every``
+    (steps per record) and ``steps`` (steps simulated per chain)."""
+
+    moments: Any
+    ep: list[dict[str, Any]]
+    entropy: EntropyAccumulator
+    center: np.ndarray
+    pilot_mean: np.ndarray
+    every: int
+    steps: int
+
+
 def simulate_ness(
     model: TanhNet,
     policy: MinibatchPolicy,
@@ -224,7 +243,7 @@ def simulate_ness(
     progress: bool = True,
     center=None,
     start_cov=None,
-) -> dict:
+) -> NESSRun:
     """Run SGD chains and measure the stationary state and entropy production.
 
     Chains start at ``start`` (default ``ness.mean``, the linear theory's stationary mean: w* for
@@ -242,9 +261,7 @@ def simulate_ness(
     computed with the continuum functional of ``ness`` (continuum C, Σ, D), centred at
     ``center`` (default ``ness.mean``: the drift's fixed point — w* for independent batches, the
     linear theory's effective minimum for reshuffling; ``"pilot"``: the measured mean of the
-    second half of burn-in). Returns ``moments`` (StationaryMoments), ``ep`` (one dict
-    per window), ``entropy`` (the accumulator, for histograms), ``center`` (the centre of σ),
-    ``pilot_mean`` (mean over chains of the second half of burn-in), ``every``, ``steps``.
+    second half of burn-in). Returns a :class:`NESSRun`.
     """
     if not (isinstance(n_chains, int | np.integer) and n_chains % n_groups == 0):
         raise ValueError(f"n_chains={n_chains!r} must be a multiple of n_groups={n_groups}")
@@ -298,5 +315,5 @@ def simulate_ness(
             traj[0] = traj[t]
             done += t
         bar.close()
-    return {"moments": mom.result(), "ep": ent.result(), "entropy": ent, "center": mu,
-            "pilot_mean": pilot, "every": every, "steps": total}  # fmt: skip
+    return NESSRun(moments=mom.result(), ep=ent.result(), entropy=ent, center=mu,
+                   pilot_mean=pilot, every=every, steps=total)  # fmt: skip
