@@ -135,11 +135,14 @@ def test_ensemble_metrics_known_answer():
         matrix=lambda value: (np.arange(4.0), acc), n_diverged=0, n_trained=3, n_reused=0
     )
     m = ensemble_metrics(ens, target=0.5, plateau_epochs=2)
-    assert m["plateau_acc"] == pytest.approx(np.mean([0.65, 0.45, 0.35]))
-    assert m["fpt_times"] == [1.0, 3.0, 3.0] and m["fpt_observed"] == [True, True, False]
-    assert m["n_censored"] == 1 and math.isnan(m["fpt_mean"])
+    assert m.plateau_acc == pytest.approx(np.mean([0.65, 0.45, 0.35]))
+    assert m.fpt_times == [1.0, 3.0, 3.0] and m.fpt_observed == [True, True, False]
+    assert m.n_censored == 1 and math.isnan(m.fpt_mean)
+    assert m.as_dict()["n_trained"] == 3 and len(m.as_dict()) == 13
+    with pytest.raises(AttributeError):  # a result, not a mutable dict
+        m.fpt_mean = 1.0
     m2 = ensemble_metrics(SimpleNamespace(**{**vars(ens), "matrix": lambda v: (np.arange(4.0), acc[:2])}), 0.5, 2)  # fmt: skip
-    assert m2["fpt_mean"] == pytest.approx(2.0) and m2["n_censored"] == 0
+    assert m2.fpt_mean == pytest.approx(2.0) and m2.n_censored == 0
 
 
 def test_phase_diagram_columns(mnist1d_small):

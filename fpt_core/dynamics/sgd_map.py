@@ -14,7 +14,7 @@ import copy
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -30,7 +30,14 @@ from fpt_core.train.data import Data
 from fpt_core.train.engine import derive_seed, init_model
 from fpt_core.train.models import has_batchnorm
 
-__all__ = ["SGDMap", "TrainingLyapunov", "lyapunov_sgd", "ensemble_metrics", "phase_diagram"]
+__all__ = [
+    "SGDMap",
+    "TrainingLyapunov",
+    "lyapunov_sgd",
+    "EnsembleMetrics",
+    "ensemble_metrics",
+    "phase_diagram",
+]
 
 _HYPER = ("momentum", "weight_decay")
 _SHARED = ("dataset", "model", "model_kwargs", "batch_size", "num_samples", "data_seed")
@@ -213,13 +220,78 @@ def lyapunov_sgd(configs: TrainConfig | Sequence[TrainConfig], seeds: Sequence[i
     return TrainingLyapunov(configs, smap.seeds, res, smap.steps_per_epoch, start, final, jac)
 
 
-def ensemble_metrics(ens: Any, target: float, plateau_epochs: int, **mean_kw: Any) -> dict:
+@dataclass(frozen=True)
+class EnsembleMetrics:
+    """Plateau accuracy and first-passage time of one ensemble (:func:`ensemble_metrics`).
+
+    Attributes
+    ----------
+    plateau_acc, plateau_sd : float
+        Mean and sd over runs of each run's mean test accuracy over its last ``plateau_epochs``
+        evaluations (a diverged run has no plateau and is left out).
+    fpt_mean : float
+        Mean first-passage time; NaN when not estimable (some run is censored).
+    fpt_restricted, fpt_low, fpt_high, fpt_cv : float
+        Restricted mean (a lower bound when runs are censored), its bootstrap interval and CV.
+    n_censored, n_diverged, n_trained, n_reused : int
+        Censored runs; diverged, trained and store-reused runs of the ensemble.
+    fpt_times : list of float
+        Each run's first-passage (or censoring) epoch.
+    fpt_observed : list of bool
+        Whether the run reached the target.
+    """
+
+    plateau_acc: float
+    plateau_sd: float
+    fpt_mean: float
+    fpt_restricted: float
+    fpt_low: float
+    fpt_high: float
+    fpt_cv: float
+    n_censored: int
+    n_diverged: int
+    n_trained: int
+    n_reused: int
+    fpt_times: list
+    fpt_observed: list
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a dict (one row of :func:`phase_diagram`)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def ensemble_metrics(
+    ens: Any, target: float, plateau_epochs: int, **mean_kw: Any
+) -> EnsembleMetrics:
     """Plateau accuracy and FPT of a :class:`fpt_core.train.runner.EnsembleResult`.
 
-    ``plateau_acc`` / ``plateau_sd``: mean and sd over runs of each run's mean test accuracy over
-    its last ``plateau_epochs`` evaluations; ``fpt_*``: :func:`fpt_core.stats.fpt.mean_fpt` of the first
-    epoch with test accuracy ≥ ``target`` (``fpt_mean`` is NaN when not estimable, i.e. some run
-    is censored: ``fpt_restricted`` then holds the restricted mean, a lower bound).
+    Parameters
+    ----------
+    ens : EnsembleResult
+        Anything with ``matrix("test_acc") -> (times, acc)`` (runs × evaluations) and the counts
+        ``n_diverged``, ``n_trained``, ``n_reused``.
+    target : float
+        Test accuracy whose first passage is timed.
+    plateau_epochs : int
+        Number of final evaluations averaged into each run's plateau accuracy.
+    **mean_kw
+        Passed to :func:`fpt_core.stats.fpt.mean_fpt` (default ``n_resamples=199, rng=0``).
+
+    Returns
+    -------
+    EnsembleMetrics
+        ``fpt_mean`` is NaN when not estimable (some run censored): ``fpt_restricted`` then holds
+        the restricted mean, a lower bound.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> acc = np.array([[0.1, 0.5, 0.6], [0.1, 0.2, 0.7]])
+    >>> ens = SimpleNamespace(matrix=lambda v: (np.arange(3.0), acc), n_diverged=0,
+    ...                       n_trained=2, n_reused=0)
+    >>> m = ensemble_metrics(ens, target=0.5, plateau_epochs=1)
+    >>> m.fpt_times, round(m.plateau_acc, 2)
+    ([1.0, 2.0], 0.65)
     """
     times, acc = ens.matrix("test_acc")
     with warnings.catch_warnings():  # a diverged run has no plateau: NaN
@@ -228,11 +300,12 @@ def ensemble_metrics(ens: Any, target: float, plateau_epochs: int, **mean_kw: An
         plateau_acc, plateau_sd = float(np.nanmean(plateau)), float(np.nanstd(plateau))
     fp = first_passage(acc, target, times)
     m = mean_fpt(fp, **{"n_resamples": 199, "rng": 0, **mean_kw})
-    return dict(plateau_acc=plateau_acc, plateau_sd=plateau_sd,
-                fpt_mean=m.mean if m.estimable else math.nan, fpt_restricted=m.mean,
-                fpt_low=m.low, fpt_high=m.high, fpt_cv=m.cv, n_censored=m.n_censored,
-                n_diverged=ens.n_diverged, n_trained=ens.n_trained, n_reused=ens.n_reused,
-                fpt_times=fp.times.tolist(), fpt_observed=fp.observed.tolist())  # fmt: skip
+    return EnsembleMetrics(plateau_acc=plateau_acc, plateau_sd=plateau_sd,
+                           fpt_mean=m.mean if m.estimable else math.nan, fpt_restricted=m.mean,
+                           fpt_low=m.low, fpt_high=m.high, fpt_cv=m.cv, n_censored=m.n_censored,
+                           n_diverged=ens.n_diverged, n_trained=ens.n_trained,
+                           n_reused=ens.n_reused, fpt_times=fp.times.tolist(),
+                           fpt_observed=fp.observed.tolist())  # fmt: skip
 
 
 def phase_diagram(base: TrainConfig, grid: Mapping[str, Sequence[float]], n_runs: int, *,
@@ -253,7 +326,7 @@ def phase_diagram(base: TrainConfig, grid: Mapping[str, Sequence[float]], n_runs
         cfg = replace(base, **params)
         cells.append(cfg)
         ens = run_ensemble(cfg, n_runs, progress=False, **dict(run_kw or {}))
-        return ensemble_metrics(ens, target, plateau_epochs)
+        return ensemble_metrics(ens, target, plateau_epochs).as_dict()
 
     df = phase_grid(cell, grid, progress=progress, desc="phase grid")
     lyap = lyapunov_sgd(cells, range(lyapunov_pairs), data, **lyap_kw).frame()
