@@ -176,7 +176,7 @@ compare.prediction_chart(res, curve, baseline=sf.unperturbed.mean, horizon=horiz
 # %% [markdown]
 # ## Predicted and measured first-passage distributions
 # Survival $P(T_\tau > t)$ of each brute-force ensemble (Kaplan–Meier, solid) against the
-# renewal prediction ({func}`fpt_core.stats.restart.predicted_survival`, dashed), above the measured
+# renewal prediction ({func}`fpt_core.stats.predicted_law.predicted_survival`, dashed), above the measured
 # first-passage times. Click a period in the legend to fade the others; drag over the histogram.
 
 # %% tags=["remove-input"]

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from fpt_core.protocols.perturb import ShrinkPerturb, WarmRestart
+from fpt_core.protocols.perturb import ShrinkPerturb
 from fpt_core.protocols.tempbalance import TempBalance
+from fpt_core.protocols.warm_restart import WarmRestart
 from fpt_core.train.chunk import checkpoint_path
 from fpt_core.train.config import TrainConfig
 from fpt_core.train.device import small_tensor_threads

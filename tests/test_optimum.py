@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from fpt_core.stats.fpt import FirstPassage, first_passage
-from fpt_core.stats.optimum import interior_optimum, restricted_speedup, separated_ranking
+from fpt_core.stats.optimum import interior_optimum, separated_ranking
 from fpt_core.stats.restart import sharp_restart_mean
 from fpt_core.stats.rmst import predicted_restricted_mean
+from fpt_core.stats.speedup import restricted_speedup
 
 
 def exact_sample(pmf: dict[int, int], censored: int, horizon: float) -> FirstPassage:

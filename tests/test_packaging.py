@@ -48,3 +48,16 @@ def test_licence_citation_and_type_marker_exist():
     import fpt_core
 
     assert str(cff["version"]) == fpt_core.__version__
+
+
+def test_api_page_lists_every_module():
+    """book/api.md has one automodule per module of each subpackage (tools/api_page.py)."""
+    res = subprocess.run(
+        [sys.executable, "tools/api_page.py", "--check"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert res.returncode == 0, res.stderr
+    text = (ROOT / "book" / "api.md").read_text()
+    for path in (ROOT / "fpt_core").glob("*/*.py"):
+        if path.stem != "__init__":
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            assert f".. automodule:: {name}\n" in text, name

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from fpt_core.protocols.perturb import PartialReset, Reset, ShrinkPerturb, WarmRestart
+from fpt_core.protocols.perturb import PartialReset, Reset, ShrinkPerturb
 from fpt_core.protocols.registry import build_protocol
+from fpt_core.protocols.warm_restart import WarmRestart
 from fpt_core.train.config import TrainConfig
 from fpt_core.train.engine import ENGINE_VERSION, _new_state, train_ensemble
 from fpt_core.train.runner import run_ensemble

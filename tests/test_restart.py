@@ -15,6 +15,7 @@ import pytest
 from scipy import integrate, special, stats
 
 from fpt_core.stats.fpt import FirstPassage, mean_fpt
+from fpt_core.stats.predicted_law import predicted_survival
 from fpt_core.stats.restart import (
     RestartPrediction,
     best_perturbation,
@@ -22,7 +23,6 @@ from fpt_core.stats.restart import (
     poisson_restart_mean,
     post_perturbation,
     predict_mean_fpt,
-    predicted_survival,
     sharp_restart_mean,
 )
 

@@ -28,9 +28,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from fpt_core.protocols.perturb import WarmRestart
 from fpt_core.protocols.registry import build_protocol
 from fpt_core.protocols.tempbalance import TempBalance, tempbalance_factors
+from fpt_core.protocols.warm_restart import WarmRestart
 from fpt_core.spectra.htsr import esd, hill_alpha, weight_layer_names
 from fpt_core.train import optim
 from fpt_core.train.chunk import ensemble_hooks

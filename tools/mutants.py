@@ -105,7 +105,7 @@ MUTANTS: tuple[Mutant, ...] = (
     # -- protocols
     M(
         "warm-restart-ignores-reset-momentum",
-        "fpt_core/protocols/perturb.py",
+        "fpt_core/protocols/warm_restart.py",
         "            state.lr_restart_step = state.step\n"
         "        if self.reset_momentum:\n            self._reset_momentum(state, mask)\n",
         "            state.lr_restart_step = state.step\n",
@@ -385,7 +385,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     M(
         "warm-restart-cycle-left-endpoint",
-        "fpt_core/protocols/perturb.py",
+        "fpt_core/protocols/warm_restart.py",
         "1.0 + np.cos(np.pi * (k + 0.5) / self.cycle)",
         "1.0 + np.cos(np.pi * k / self.cycle)",
         ("tests/test_perturb.py",),

@@ -19,7 +19,8 @@ import pandas as pd
 
 from fpt_core.book import viz
 from fpt_core.stats.fpt import FirstPassage, survival
-from fpt_core.stats.restart import RestartPrediction, predicted_survival
+from fpt_core.stats.predicted_law import predicted_survival
+from fpt_core.stats.restart import RestartPrediction
 
 __all__ = ["held_out_table", "prediction_chart", "survival_comparison_chart", "survival_frames"]
 
@@ -161,7 +162,7 @@ def survival_frames(
     measured: Mapping[float, FirstPassage],
     horizon: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Predicted (renewal, :func:`fpt_core.stats.restart.predicted_survival`) and measured
+    """Predicted (renewal, :func:`fpt_core.stats.predicted_law.predicted_survival`) and measured
     (Kaplan–Meier) survival per period on the epochs 0 … ``horizon``, and the observed
     first-passage times; rows are labelled ``τ = <tau>`` (``(τ0)`` added for ``tau0``).
 

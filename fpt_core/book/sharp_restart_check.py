@@ -3,7 +3,7 @@
 A reset to a fresh draw every τ makes the restarted run a fresh draw from the ensemble, so
 ⟨T_τ⟩ = E[min(T, τ)]/(1 − S(τ)) follows from the unperturbed runs alone. The check compares
 the restricted mean to the horizon that formula predicts
-(:func:`fpt_core.stats.optimum.restricted_speedup`) with the Kaplan–Meier restricted mean of an
+(:func:`fpt_core.stats.speedup.restricted_speedup`) with the Kaplan–Meier restricted mean of an
 ensemble reset every τ (:func:`fpt_core.stats.fpt.mean_fpt`), by :func:`fpt_core.stats.verdicts.agreement`.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from fpt_core.book.claims import claim
 from fpt_core.stats.fpt import FirstPassage, mean_fpt
-from fpt_core.stats.optimum import restricted_speedup
+from fpt_core.stats.speedup import restricted_speedup
 from fpt_core.stats.verdicts import agreement
 
 CENSORED_MAX = 0.05  # above this share of censored brute-force runs the check decides nothing

@@ -21,7 +21,7 @@ PROTOCOLS: dict[str, str] = {
     "shrink_perturb": "fpt_core.protocols.perturb:ShrinkPerturb",
     "reset": "fpt_core.protocols.perturb:Reset",
     "partial_reset": "fpt_core.protocols.perturb:PartialReset",
-    "warm_restart": "fpt_core.protocols.perturb:WarmRestart",
+    "warm_restart": "fpt_core.protocols.warm_restart:WarmRestart",
     "tempbalance": "fpt_core.protocols.tempbalance:TempBalance",
 }
 __doc__ += "\n".join(f"- ``{k}``: ``{v.replace(':', '.')}``" for k, v in PROTOCOLS.items())

@@ -7,22 +7,8 @@ Three questions a page about *which perturbation, how often* must answer from da
   optimum only when it is *interior*: not on either end of the allowed grid, and the predicted
   curve rises from :math:`\tau^\ast` to both ends by more than its (paired) bootstrap noise. A
   minimum on the edge of the grid says only that the best period lies at or beyond that edge.
-* **How much faster?** :func:`restricted_speedup` is the ratio of restricted means to a common
-  horizon :math:`h`,
-
-  .. math::
-
-      \text{speedup} = \frac{\mathbb E[\min(T, h)]}{\mathbb E[\min(T_\tau, h)]}
-      = \frac{\int_0^h S(t)\,dt}{\int_0^h S_\tau(t)\,dt},
-
-  both estimates even when runs are censored at :math:`h` (Royston & Parmar 2013), with a
-  percentile-bootstrap CI that resamples the unperturbed runs *jointly* in numerator and
-  denominator. :math:`S_\tau` is the renewal law of :func:`fpt_core.stats.restart.predicted_survival`
-  from an ensemble perturbed once at :math:`\tau_0`, or — for a **reset to a fresh draw**
-  (``perturbed=None``) — the sharp-restart law, in which the restarted run's remaining time has
-  the law of :math:`T` itself (Pal & Reuveni 2017):
-  :math:`S_\tau(t) = S(\tau)^m\,S(t - m\tau)` for :math:`m\tau \le t < (m+1)\tau`, whose mean is
-  :math:`\mathbb E[\min(T,\tau)]/(1 - S(\tau))`.
+* **How much faster?** :func:`fpt_core.stats.speedup.restricted_speedup` (the ratio of
+  restricted means to a common horizon, with a bootstrap CI) measures the gain at that optimum.
 * **Which is best?** :func:`separated_ranking` orders protocols only where the intervals of
   their restricted means separate (:func:`fpt_core.stats.verdicts.agreement`); the others are
   *indistinguishable*.
@@ -38,16 +24,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fpt_core.stats.checks import check_level, check_resamples
+from fpt_core.stats.checks import check_level
 from fpt_core.stats.fpt import FirstPassage, check_first_passage
-from fpt_core.stats.km import KaplanMeier, bootstrap_stack, percentile_interval
-from fpt_core.stats.restart import (
-    PredictedFPT,
-    post_perturbation,
-    predict_mean_fpt,
-    sharp_restart_mean,
-)
-from fpt_core.stats.rmst import _breaks, _integral
+from fpt_core.stats.km import percentile_interval
+from fpt_core.stats.restart import predict_mean_fpt, sharp_restart_mean
+from fpt_core.stats.speedup import Speedup, restricted_speedup
 from fpt_core.stats.verdicts import agreement
 
 __all__ = [
@@ -55,8 +36,6 @@ __all__ = [
     "protocol_optimum",
     "InteriorOptimum",
     "interior_optimum",
-    "Speedup",
-    "restricted_speedup",
     "separated_ranking",
     "MeasuredOptimum",
     "measured_optimum",
@@ -166,104 +145,6 @@ def interior_optimum(
     return InteriorOptimum(
         float(taus[i]), float(tau_lo), float(tau_hi), float(mean[i]), float(lo), float(hi),
         rl, rl_lo, rr, rr_lo, bool(interior), edge, float(taus[first]), float(taus[last]),
-    )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Speedup:
-    """Result of :func:`restricted_speedup`: ``speedup`` (``low``, ``high``) =
-    ``baseline`` / ``predicted``, the unperturbed and predicted restricted means to ``horizon``
-    (each with its own CI); ``unreached``: predicted P(T_τ > horizon) (when it is 0 the
-    predicted restricted mean is the full mean ⟨T_τ⟩, and since ⟨T⟩ ≥ E[min(T, h)] the speedup
-    is then a lower bound on ⟨T⟩/⟨T_τ⟩)."""
-
-    tau: float
-    horizon: float
-    speedup: float
-    low: float
-    high: float
-    baseline: float
-    baseline_low: float
-    baseline_high: float
-    predicted: float
-    pred_low: float
-    pred_high: float
-    unreached: float
-    confidence_level: float
-
-
-def restricted_speedup(
-    unperturbed: FirstPassage,
-    tau: float,
-    horizon: float,
-    *,
-    perturbed: FirstPassage | None = None,
-    tau0: float | None = None,
-    confidence_level: float = 0.95,
-    n_resamples: int = 999,
-    rng: np.random.Generator | int | None = None,
-) -> Speedup:
-    """E[min(T, h)] / E[min(T_τ, h)] for perturbation every ``tau``, h = ``horizon``.
-
-    With ``perturbed`` (an ensemble perturbed **once** at ``tau0``): T_τ has the renewal law of
-    :func:`fpt_core.stats.restart.predicted_survival` (``form="renewal"``, ``schedule="once"``).
-    Without: a **reset to a fresh draw** every τ, T_p ~ T (sharp restart), from the unperturbed
-    ensemble alone. See the module docstring.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from fpt_core.stats.fpt import FirstPassage
-    >>> t = np.arange(1.0, 11.0)  # T uniform on 1 … 10
-    >>> fp = FirstPassage(t, np.ones(10, bool), 10.0)
-    >>> s = restricted_speedup(fp, 5.0, 10.0, n_resamples=50, rng=0)
-    >>> s.baseline, round(s.predicted, 4)  # E[min(T, 10)] = 5.5; simulated restart: 6.0
-    (5.5, 6.0)
-    """
-    unperturbed = check_first_passage(unperturbed, "unperturbed")
-    level = check_level(confidence_level)
-    if not (np.isfinite(tau) and tau > 0):
-        raise ValueError(f"tau={tau} must be a finite number > 0")
-    if not (np.isfinite(horizon) and 0 < horizon <= unperturbed.horizon):
-        raise ValueError(
-            f"horizon={horizon} must lie in (0, unperturbed horizon={unperturbed.horizon}]"
-        )
-    km0 = KaplanMeier(unperturbed)
-    tau, horizon = float(tau), float(horizon)
-    hz = np.array([horizon])
-    if perturbed is None:
-        if tau0 is not None:
-            raise ValueError("tau0 is only used with perturbed (a reset needs none)")
-        kmp, keep, sizes = km0, None, [unperturbed.n]
-    else:
-        perturbed = check_first_passage(perturbed, "perturbed")
-        if tau0 is None:
-            raise ValueError("tau0 (the time of the single perturbation) is required")
-        kmp = KaplanMeier(post_perturbation(perturbed, tau0, schedule="once", renewal=True))
-        keep, sizes = perturbed.times > tau0, [unperturbed.n, perturbed.n]
-    breaks = _breaks(tau, horizon, km0.u, kmp.u, "renewal")
-
-    def values(s: np.ndarray, sp: np.ndarray) -> np.ndarray:
-        base = km0.area(s, hz)[:, 0]
-        pred = np.array(
-            [_integral(PredictedFPT(tau, "renewal", km0, s[i : i + 1], kmp, sp[i : i + 1]),
-                       breaks) for i in range(s.shape[0])]
-        )  # fmt: skip
-        return np.stack([base, pred, base / pred], axis=1)
-
-    def stat(*w: np.ndarray) -> np.ndarray:
-        s = km0.sf(w[0])
-        return values(s, s if perturbed is None else kmp.sf(w[1][:, keep]))
-
-    s0 = km0.sf()
-    sp0 = s0 if perturbed is None else kmp.sf()
-    base, pred, ratio = values(s0, sp0)[0]
-    reps = bootstrap_stack(stat, sizes, check_resamples(n_resamples), np.random.default_rng(rng))
-    lo, hi = percentile_interval(reps, level)
-    law = PredictedFPT(tau, "renewal", km0, s0, kmp, sp0)
-    return Speedup(
-        tau, horizon, float(ratio), float(lo[2]), float(hi[2]), float(base), float(lo[0]),
-        float(hi[0]), float(pred), float(lo[1]), float(hi[1]), float(law.sf(horizon)[0]), level,
     )  # fmt: skip
 
 

@@ -10,7 +10,7 @@ mean :math:`\langle T_\tau\rangle` is only a lower bound. The restricted mean
 is an estimate for the prediction and for the measurement alike (for a measured ensemble it is
 :func:`fpt_core.stats.fpt.mean_fpt` at the ensemble's horizon), so comparing the two at the same
 :math:`h` is like with like. The predicted law is that of
-:func:`fpt_core.stats.restart.predicted_survival`; it is a step function whose jumps lie at the
+:func:`fpt_core.stats.predicted_law.predicted_survival`; it is a step function whose jumps lie at the
 unperturbed first-passage times before τ and at τ + mτ + (first-passage times of T_p) after,
 so the integral is an exact sum. The CI is a percentile bootstrap over the runs of both
 ensembles, resampled independently (as :func:`fpt_core.stats.restart.predict_mean_fpt`).
@@ -28,7 +28,8 @@ import numpy as np
 from fpt_core.stats.checks import check_level, check_resamples
 from fpt_core.stats.fpt import FirstPassage, check_first_passage
 from fpt_core.stats.km import KaplanMeier, bootstrap_stack, percentile_interval
-from fpt_core.stats.restart import PredictedFPT, post_perturbation
+from fpt_core.stats.predicted_law import PredictedFPT
+from fpt_core.stats.restart import post_perturbation
 
 __all__ = ["RestrictedMean", "predicted_restricted_mean"]
 
