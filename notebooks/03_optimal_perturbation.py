@@ -26,19 +26,16 @@
 # ```
 #
 # **How they are tested.** Four perturbations ({mod}`fpt_core.protocols.perturb`) in the setting of
-# {ref}`nb-single-frequency`: **shrink & perturb** {cite}`ash2020warm`; a **full reset to a
-# fresh draw**, for which $\langle T_\tau\rangle = \mathbb E[\min(T,\tau)]/(1 - S(\tau))$ is
-# exact (not so for a reset to each run's own initial weights, see {ref}`theory-fpt`); a
-# **partial reset** of the smallest weights; and an SGDR-style **warm restart** of the learning
-# rate {cite}`loshchilov2017sgdr`, whose gain is a **learning-rate schedule effect**. For all but
-# the reset, one ensemble perturbed once at $\tau_0$ gives the law of $T_p$, and the renewal
-# form predicts $\langle T_\tau\rangle$ inside its premise,
-# $t_\mathrm{relax} \le \tau \le h - \tau_0$ ($h$ the horizon; that $T_p$ does not depend on
-# τ is checked for shrink & perturb, assumed for the other two). An optimum counts only if
-# *interior* beyond the bootstrap noise ({func}`fpt_core.stats.optimum.interior_optimum`). Speedups
-# are ratios of restricted means, $\mathbb E[\min(T,h)]/\mathbb E[\min(T_{\tau^\ast},h)]$,
-# with CIs; protocols are ranked only where those separate
-# ({func}`fpt_core.stats.optimum.separated_ranking`).
+# {ref}`nb-single-frequency`: **shrink & perturb** {cite}`ash2020warm`; a **full reset to a fresh
+# draw**, exactly $\langle T_\tau\rangle = \mathbb E[\min(T,\tau)]/(1 - S(\tau))$ (not so for a reset
+# to a run's own initial weights); a **partial reset** of the smallest weights; an SGDR-style **warm
+# restart** {cite}`loshchilov2017sgdr`, a **learning-rate schedule effect**. For all but the reset,
+# one ensemble perturbed once at $\tau_0$ gives the law of $T_p$ and the renewal form predicts
+# $\langle T_\tau\rangle$ inside its premise $t_\mathrm{relax} \le \tau \le h - \tau_0$ ($h$ the
+# horizon; $T_p$ independent of τ: checked for shrink & perturb, assumed for the other two). Optima
+# count if *interior* beyond the bootstrap noise ({func}`~fpt_core.stats.optimum.interior_optimum`);
+# speedups $\mathbb E[\min(T,h)]/\mathbb E[\min(T_{\tau^\ast},h)]$ (restricted means) have CIs, and
+# protocols are ranked only where those separate ({func}`~fpt_core.stats.optimum.separated_ranking`).
 
 # %% tags=["parameters"]
 preset = "default"  # tiny | default | paper
@@ -78,99 +75,72 @@ summary_path = "book/executed/03_optimal_perturbation.summary.json"
 
 # %% tags=["hide-input"]
 from IPython.display import HTML, Markdown, display
-from myst_nb import glue
 
 from fpt_core.book import perturbation_protocols as pp
-from fpt_core.book import (
-    premise_report,
-    presets,
-    protocol_optima,
-    report,
-    scan_report,
-    viz,
-    warm_restart_timing,
-)
+from fpt_core.book import premise_report, presets, protocol_optima, report, viz
 from fpt_core.book import sharp_restart_check as src
 from fpt_core.book.claims import claims_box
+from fpt_core.book.glued_words import glue_words
 from fpt_core.book.period_curve_chart import brute_force_points, period_curve_chart
 from fpt_core.book.periodic_brute_force import brute_force_periods, brute_force_texts
 from fpt_core.book.perturbation_claims import perturbation_claims
 from fpt_core.book.perturbation_criterion import criterion_table
 from fpt_core.book.perturbation_summary import perturbation_summary
 from fpt_core.book.protocol_target_sweep import target_sweep
+from fpt_core.book.scan_report import period_scan_markdown
+from fpt_core.book.warm_restart_timing import anneal_share
 from fpt_core.stats.fpt import first_passage, mean_fpt
 from fpt_core.stats.optimum import protocol_optimum
 from fpt_core.stats.single_frequency import censor_at, single_frequency_test
-from fpt_core.train.runner import run_ensemble
 
 viz.use_offline_renderer()
 timer = report.Timer()
-PRESETS = presets.load("03_optimal_perturbation")  # notebooks/presets.yml
-# every knob of a preset is a parameter of this page, of the same name
+PRESETS = presets.load("03_optimal_perturbation")  # notebooks/presets.yml: knob = parameter
 P = presets.resolve(PRESETS, preset, **{k: globals()[k] for k in PRESETS.get(preset, {})})
-pp.check_parameters(P, alpha=alpha, confidence_level=confidence_level,
-                    min_survivors=min_survivors, n_resamples=n_resamples)  # fmt: skip
-base, SPECS = pp.base_config(P), pp.protocol_specs(P)
-for name in P["protocols"]:  # validates every protocol parameter before any training
-    pp.perturbed_config(base, SPECS[name], P["tau0"], "once")
-glue_texts = lambda texts: [glue(k, v, display=False) for k, v in texts.items()]  # noqa: E731
+base, SPECS = pp.configs(P, alpha=alpha, confidence_level=confidence_level,  # checks every value
+                         min_survivors=min_survivors, n_resamples=n_resamples)  # fmt: skip
 P
 
 # %% [markdown]
 # ## The ensembles
-# The unperturbed runs (notebooks 01–02's) give $S$ and $\mathbb E[\min(T,\tau)]$ — for the
-# reset, everything. Each other protocol is perturbed **once** at $\tau_0$, all with the same
-# seeds (common random numbers). Brute force: notebook 02's shrink & perturb ensembles perturbed
-# every τ, short-period ones (`sp_short_taus`), and an ensemble reset every `reset_tau` epochs.
+# The unperturbed runs (notebooks 01–02's) give $S$ and $\mathbb E[\min(T,\tau)]$, for the reset
+# everything; each other protocol is perturbed **once** at $\tau_0$, with the same seeds (common
+# random numbers; {func}`~fpt_core.book.perturbation_protocols.train_protocols`). Brute force:
+# notebook 02's shrink & perturb every τ, short periods `sp_short_taus`, a reset every `reset_tau`.
 
 # %% tags=["hide-input"]
-run_kw = dict(store=results_dir, chunk_size=P["chunk_size"], device=device, data_root=data_root,
-              progress=False)  # fmt: skip
-train = lambda name, tau, schedule, seed0, n, **changes: run_ensemble(  # noqa: E731
-    pp.perturbed_config(base, SPECS[name], tau, schedule, **changes), range(seed0, seed0 + n), **run_kw)  # fmt: skip
-ens0 = run_ensemble(base, P["n_runs"], **run_kw)
+runs = pp.train_protocols(base, SPECS, P, store=results_dir, chunk_size=P["chunk_size"],
+                          device=device, data_root=data_root)  # seeds: see its docstring  # fmt: skip
+ens0 = runs.unperturbed
 times, acc0 = ens0.matrix("test_acc")
 horizon, n_p, sp_periods = float(times[-1]), P["n_perturbed"], [P["tau0"], *P["sp_taus"]]
-once = {n: train(n, P["tau0"], "once", 10_000, n_p) for n in P["protocols"] if n != "reset"}
-sp_periodic = {tau: train("shrink_perturb", tau, "periodic", 10_000 * (j + 2), n_p)
-               for j, tau in enumerate(sp_periods)}  # notebook 02's seeds: its runs, reused  # fmt: skip
-sp_short = {tau: train("shrink_perturb", tau, "periodic", 200_000 + 1000 * j, P["short_runs"],
-                       epochs=P["short_horizon"]) for j, tau in enumerate(P["sp_short_taus"])}  # fmt: skip
-reset_ens = train("reset", P["reset_tau"], "periodic", 90_000, n_p) if "reset" in P["protocols"] else None  # fmt: skip
-all_ens = [ens0, *once.values(), *sp_periodic.values(), *sp_short.values()] + [reset_ens] * bool(reset_ens)  # fmt: skip
-counts = {k: sum(getattr(e, k) for e in all_ens) for k in ("n_runs", "n_trained", "n_reused", "n_diverged")}  # fmt: skip
-glue_texts({"n_ens": len(all_ens), "n_unperturbed": ens0.n_runs, **counts, **P})
-acc_once = {n: e.matrix("test_acc")[1] for n, e in once.items()}
-acc_sp = {tau: e.matrix("test_acc")[1] for tau, e in sp_periodic.items()}
+counts = pp.ensemble_counts(runs.all)
+glue_words(**{"n_ens": len(runs.all), "n_unperturbed": ens0.n_runs, **counts, **P})
+acc_once = {n: e.matrix("test_acc")[1] for n, e in runs.once.items()}
+acc_sp = {tau: e.matrix("test_acc")[1] for tau, e in runs.periodic.items()}
 kw = dict(confidence_level=confidence_level, n_resamples=n_resamples)
 fp0 = first_passage(acc0, P["target"], times)
 fps_once = {n: first_passage(a, P["target"], times) for n, a in acc_once.items()}
-viz.ensemble_means_chart(
-    [("unperturbed", ens0)] + [(f"{n}, once at τ0", e) for n, e in once.items()]
-    + [(f"reset every {P['reset_tau']:g}", reset_ens)] * bool(reset_ens), target=P["target"])  # fmt: skip
+viz.ensemble_means_chart(runs.labelled(P["reset_tau"]), target=P["target"])
 
 # %% [markdown]
-# {glue:text}`n_ens` ensembles ({glue:text}`n_unperturbed` unperturbed runs,
-# {glue:text}`n_perturbed` per perturbed ensemble, {glue:text}`short_runs` per short-period
-# one): {glue:text}`n_trained` runs trained, {glue:text}`n_reused` reused,
-# {glue:text}`n_diverged` diverged; their mean accuracies are above. Shrink & perturb sets
-# $\theta \leftarrow \lambda\theta + \sigma\theta_\mathrm{fresh}$ with λ = {glue:text}`lam`,
-# σ = {glue:text}`sigma` and resets the momentum (the paper's released code); the partial
-# reset re-draws the fraction {glue:text}`partial_f` of weights with the smallest $|w|$ from
-# their layers' initial law; the warm restart anneals η along a cosine to
-# {glue:text}`warm_floor`·η over {glue:text}`warm_cycle` epochs, then returns to η.
-
-# %% [markdown]
+# {glue:text}`n_ens` ensembles ({glue:text}`n_unperturbed` unperturbed runs, {glue:text}`n_perturbed`
+# per perturbed ensemble, {glue:text}`short_runs` per short-period one): {glue:text}`n_trained`
+# trained, {glue:text}`n_reused` reused, {glue:text}`n_diverged` diverged. Shrink & perturb:
+# $\theta \leftarrow \lambda\theta + \sigma\theta_\mathrm{fresh}$, λ = {glue:text}`lam`, σ =
+# {glue:text}`sigma`, momentum reset (the paper's released code); partial reset: the fraction
+# {glue:text}`partial_f` of weights of smallest $|w|$ re-drawn from their layers' initial law; warm
+# restart: η annealed on a cosine to {glue:text}`warm_floor`·η over {glue:text}`warm_cycle` epochs.
+#
 # ## The premise
 # The checks of {ref}`nb-single-frequency`, rerun on the same runs, give the relaxation time,
 # the lower end of the periods allowed for the protocols predicted from one perturbation.
 
 # %%
 sf = single_frequency_test(acc0, acc_once["shrink_perturb"], acc_sp, times, target=P["target"],
-                           tau0=P["tau0"], alpha=alpha, min_survivors=min_survivors, rng=0,
-                           **kw)  # fmt: skip
+                           tau0=P["tau0"], alpha=alpha, min_survivors=min_survivors, rng=0, **kw)  # fmt: skip
 m0, t_relax = sf.unperturbed, sf.t_relax
-glue_texts(premise_report.premise_texts(sf, horizon))
+glue_words(**premise_report.premise_texts(sf, horizon))
 
 # %% [markdown]
 # At $a^*$ = {glue:text}`target`, {glue:text}`reached` unperturbed runs arrive within
@@ -184,10 +154,10 @@ glue_texts(premise_report.premise_texts(sf, horizon))
 
 # %%
 reset_check = None
-if reset_ens is not None:
-    fp_reset = first_passage(reset_ens.matrix("test_acc")[1], P["target"], times)
+if runs.reset is not None:
+    fp_reset = first_passage(runs.reset.matrix("test_acc")[1], P["target"], times)
     reset_check = src.sharp_restart_check(fp0, fp_reset, P["reset_tau"], horizon, **kw)
-glue_texts(src.sharp_restart_texts(reset_check, n_p, confidence_level))
+glue_words(**src.sharp_restart_texts(reset_check, n_p, confidence_level))
 
 # %% [markdown]
 # Reset every {glue:text}`reset_tau` epochs: predicted {glue:text}`reset_pred`, measured
@@ -197,9 +167,9 @@ glue_texts(src.sharp_restart_texts(reset_check, n_p, confidence_level))
 #
 # ## Predicted ⟨T_τ⟩, optimal period and speedup per protocol
 # Solid on the allowed grid, dashed outside; bands: bootstrap CIs; diamonds: τ*; black: brute
-# force; gray: the unperturbed restricted mean. The table gives τ* with its CI, whether it is
-# interior (else `edge`), the rise to each end of the grid, the speedup with its CI, the share
-# `unreached` at $h$ (where 0, the speedup also bounds ⟨T⟩/⟨T_τ*⟩ from below) and the ranking.
+# force; gray: the unperturbed restricted mean. Table: τ* and its CI, interior or `edge`, the rise
+# to each end of the grid, the speedup and its CI, the share `unreached` at $h$ (where 0, the
+# speedup also bounds ⟨T⟩/⟨T_τ*⟩ from below) and the ranking.
 
 # %%
 results = {name: protocol_optimum(fp0, t_relax=t_relax, rng=1, **kw, **(
@@ -209,8 +179,8 @@ table = protocol_optima.protocol_table(results, pp.EFFECT, P["tau0"])
 beats, best = protocol_optima.rank_protocols(table, confidence_level)
 
 # %% tags=["remove-input"]
-in_cycle, warm = warm_restart_timing.anneal_share(fps_once.get("warm_restart"), P["tau0"], P["warm_cycle"])  # fmt: skip
-glue_texts(warm)
+in_cycle, warm = anneal_share(fps_once.get("warm_restart"), P["tau0"], P["warm_cycle"])  # fmt: skip
+glue_words(**warm)
 display(period_curve_chart(results, brute_force_points(sf.periods, reset_check), m0.mean))
 display(table.round(3), Markdown(protocol_optima.protocol_findings(table, beats, best)))
 
@@ -236,39 +206,41 @@ crit.round(3)
 
 # %%
 hs = float(P["short_horizon"])
-short_acc = {t: e.matrix("test_acc")[1] for t, e in sp_short.items()}
+short_acc = {t: e.matrix("test_acc")[1] for t, e in runs.short.items()}
 bf, bf_opt = brute_force_periods(short_acc, acc_sp, times, P["target"], hs, **kw)
-glue_texts(brute_force_texts(bf, bf_opt, mean_fpt(censor_at(fp0, hs), rng=19, **kw), hs))
+glue_words(**brute_force_texts(bf, bf_opt, mean_fpt(censor_at(fp0, hs), rng=19, **kw), hs))
 bf.round(3)
 
 # %% [markdown]
 # Cut at {glue:text}`bf_horizon` epochs, the smallest restricted mean is at τ =
-# {glue:text}`bf_best`; slower beyond the intervals at shorter τ {glue:text}`bf_left` and longer
-# τ {glue:text}`bf_right`: **{glue:text}`bf_interior`**; tied with the best:
-# {glue:text}`bf_tied`; unperturbed: {glue:text}`bf_unperturbed`.
+# {glue:text}`bf_best`; slower beyond the intervals at shorter τ {glue:text}`bf_left`, longer τ
+# {glue:text}`bf_right`: **{glue:text}`bf_interior`**; tied with it: {glue:text}`bf_tied`;
+# unperturbed: {glue:text}`bf_unperturbed`.
 #
 # ## Other targets, and below the relaxation time
-# The same runs at other targets (no training; 199 resamples): relaxation time, premise, and per
-# protocol τ* and speedup. Then a stored scan (`tools/scan_optimal_perturbation.py`, too costly
-# to rerun at `default`): shrink & perturb every τ, down to short periods, at a common horizon.
+# The same runs at other targets (no training; 199 resamples): relaxation time, premise, per
+# protocol τ* and speedup. Then a stored scan (`tools/scan_optimal_perturbation.py`, too costly at
+# `default`): shrink & perturb every τ, down to short periods, at a common horizon.
 
 # %% tags=["hide-input"]
 sweep = target_sweep(acc0, acc_once, acc_sp, times, [P["target"], *P["sweep_targets"]],
                      P["protocols"], tau0=P["tau0"], alpha=alpha, min_survivors=min_survivors,
                      **kw)  # fmt: skip
 display(sweep[[c for c in sweep.columns if not c.endswith("_interior")]].round(4))
-display(Markdown(scan_report.period_scan_markdown("book/scans/optimal_perturbation.json")))
+display(Markdown(period_scan_markdown("book/scans/optimal_perturbation.json")))
 
 # %% [markdown]
-# ## Verdict
-# An optimum on the lower edge of the grid of a protocol predicted from one perturbation lies at
-# or before $t_\mathrm{relax}$, outside the premise: *not tested*, not refuted. The optimality
-# condition $h(\tau^\ast) = 1/\langle T_p\rangle$ of {ref}`theory-fpt` is not tested here.
+# ## Summary
+# Four perturbations: predicted ⟨T_τ⟩ against τ, its optimum and speedup; the sharp-restart formula
+# and the criterion against brute force; shrink & perturb's optimal period by brute force. The
+# verdicts (as in the box at the top) follow. An optimum on the lower edge of a predicted protocol's
+# grid lies at or before $t_\mathrm{relax}$, outside the premise: *not tested*, not refuted;
+# $h(\tau^\ast) = 1/\langle T_p\rangle$ ({ref}`theory-fpt`) is not tested here.
 
 # %% tags=["hide-input"]
 claims = perturbation_claims(table, bf, bf_opt, hs, crit, m0, sf.premise, reset_check)
 display(Markdown("\n".join(f"- *{c['claim']}* — {c['measured']}: **{c['verdict']}**." for c in claims)))  # fmt: skip
-glue("claims_box", Markdown(claims_box(claims)), display=False)
+glue_words(claims_box=Markdown(claims_box(claims)))
 summary = perturbation_summary(
     "03_optimal_perturbation", preset, P, sf=sf, horizon=horizon, table=table, ranking=beats,
     best=best, reset_check=reset_check, criterion=crit, warm_share=in_cycle, sweep=sweep,
@@ -276,9 +248,3 @@ summary = perturbation_summary(
     claims=claims, counts=counts, device=ens0.device, wall_time_s=timer.elapsed)  # fmt: skip
 report.write_summary(summary_path, summary)
 display(HTML(report.provenance_html(summary)))
-
-# %% [markdown]
-# ## Summary
-# Four perturbations: predicted ⟨T_τ⟩ against τ, its optimum and the speedup; the sharp-restart
-# formula and the criterion checked against brute force; shrink & perturb's optimal period
-# measured by brute force. The verdicts are in the claims box at the top.

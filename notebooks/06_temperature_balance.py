@@ -17,13 +17,11 @@
 # Heavy-tailed self-regularisation (HT-SR) reads each layer from the power-law exponent α of its
 # eigenvalue spectrum {cite}`martin2021implicit` ({ref}`theory-htsr`): trained layers have heavier
 # tails (smaller α) than random ones, well-trained layers α between about 2 and 4. TempBalance
-# {cite}`zhou2023temperature` turns α into per-layer learning rates, once per epoch
-# $\eta_{t,i} = \eta_t\,[s_1 + (s_2-s_1)(\alpha_i-\alpha_{\min})/(\alpha_{\max}-\alpha_{\min})]$
-# on top of the cosine schedule $\eta_t$ (heavy-tailed layers slow down, light-tailed ones speed
-# up), and reports higher test accuracy than plain SGD. FARMS {cite}`hu2025eigenspectrum`
-# measures α on fixed-aspect-ratio submatrices, to remove the part of α due to a layer's shape.
-# This page trains two ensembles that differ only in TempBalance, with the same seeds, and tests
-# these claims on them.
+# {cite}`zhou2023temperature` turns α into per-layer learning rates once per epoch, on top of the
+# cosine schedule ({eq}`htsr-tb`: heavy-tailed layers slow down, light-tailed ones speed up), and
+# reports higher test accuracy than plain SGD. FARMS {cite}`hu2025eigenspectrum` measures α on
+# fixed-aspect-ratio submatrices, to remove the part of α due to a layer's shape. This page trains
+# two ensembles that differ only in TempBalance, with the same seeds, and tests these claims.
 #
 # ```{glue:md} claims_box
 # :format: myst
@@ -33,12 +31,11 @@
 # keep factor 1) whose α differ by more than the estimator's noise, or its linear map stretches
 # noise over $[s_1, s_2]$ ({ref}`theory-htsr`). So `tiny` and `default` use an MLP on MNIST-1D
 # {cite}`greydanus2020scaling` with hidden widths 128, 128, 512, 64, 256: four tuned layers of
-# shapes 128×128, 512×128, 64×512 and 256×64 (aspect ratios 1, 4, 8, 4). "TempBalance improves
-# test accuracy" is decided by the 95 % CI of the mean *paired* difference of plateau accuracy
-# (run $k$ of both arms has seed $k$: same initialisation and minibatch order); seeds and epochs
-# come from a scan of the SD of these differences (`tools/scan_tempbalance.py`) for a half-width
-# of 0.005. *Reproduced* if the CI lies above 0, *not reproduced* if below 0 or inside
-# ±`margin` (0.005 at `default`), *not tested* otherwise.
+# shapes 128×128, 512×128, 64×512, 256×64 (aspect ratios 1, 4, 8, 4). "TempBalance improves test
+# accuracy" is decided by the 95 % CI of the mean *paired* difference of plateau accuracy (run $k$
+# of both arms has seed $k$: same initialisation and minibatch order), seeds and epochs set by a
+# scan of its SD (`tools/scan_tempbalance.py`) for a half-width of 0.005. *Reproduced* if the CI
+# lies above 0, *not reproduced* if below 0 or inside ±`margin` (0.005 at `default`), else *not tested*.
 
 # %% tags=["parameters"]
 preset = "default"  # tiny | default | paper
@@ -71,10 +68,6 @@ results_dir = "results"
 summary_path = "book/executed/06_temperature_balance.summary.json"
 
 # %% tags=["hide-input"]
-import json
-from pathlib import Path
-
-import pandas as pd
 import torch
 from IPython.display import HTML, Markdown, display
 
@@ -84,15 +77,14 @@ from fpt_core.book import paired_arms as pa
 from fpt_core.book import presets, report, viz
 from fpt_core.book.claims import claims_box
 from fpt_core.book.glued_words import glue_words
-from fpt_core.book.htsr_claims import htsr_claims, htsr_summary
-from fpt_core.book.tempbalance_design import arm_configs, check_design, scan_words
-from fpt_core.spectra.tb_analysis import WeightSnapshot, alpha_history
+from fpt_core.book.htsr_claims import htsr_claims, tempbalance_summary, verdict_words
+from fpt_core.book.tempbalance_design import arm_configs, check_design, scan_markdown
+from fpt_core.spectra.tb_analysis import WeightSnapshot
 from fpt_core.train.runner import run_ensemble
 
 viz.use_offline_renderer()
 timer = report.Timer()
 torch.set_num_threads(1)  # small tensors: on a shared CPU, intra-op threads mostly wait
-
 PRESETS = presets.load("06_temperature_balance")  # notebooks/presets.yml
 P = presets.resolve(PRESETS, preset, **{k: globals()[k] for k in PRESETS["default"]})
 check_design(P)
@@ -104,9 +96,9 @@ P
 # Finished runs are read from the results store; only missing ones are trained. The SGD arm runs
 # the measuring-only form `{"kind": "tempbalance", "apply": False}`: α recorded every epoch, no
 # learning rate changed (tests check its accuracies are bit-identical to runs without it). As in
-# the reference code, TempBalance assigns its first factors from the initial weights, then after
-# every epoch. A hook keeps the final weights of the first `n_spectra` runs of each arm
-# (retrained without the store if it held them). {glue:md}`arms_report`
+# the reference code, TempBalance sets its first factors from the initial weights, then after every
+# epoch. A hook keeps the final weights of the first `n_spectra` runs of each arm (retrained
+# without the store if it held them). {glue:md}`arms_report`
 
 # %%
 spectra_seeds = list(range(P["n_spectra"]))
@@ -119,12 +111,10 @@ for arm, cfg in configs.items():
     if retrained[arm]:
         run_ensemble(cfg, retrained[arm], store=None, hooks=[snaps[arm]], progress=False, **run_kw)
 acc = {arm: e.matrix("test_acc") for arm, e in ens.items()}
-hist = pd.concat([alpha_history(e.records).assign(arm=arm) for arm, e in ens.items()],
-                 ignore_index=True)  # fmt: skip
+hist = la.alpha_histories(ens)  # the α logged every epoch, per run, layer and arm
 
 # %% tags=["remove-input"]
-if [r["seed"] for r in ens["SGD"].records] != [r["seed"] for r in ens["TempBalance"].records]:
-    raise RuntimeError("the two arms must hold the same seeds in the same order (pairing)")
+pa.check_pairing(ens)
 glue_words(arms_report=Markdown(pa.arms_words(ens, retrained)))
 pa.accuracy_chart({arm: e.frame() for arm, e in ens.items()})
 
@@ -133,9 +123,9 @@ pa.accuracy_chart({arm: e.frame() for arm, e in ens.items()})
 # Median-Hill α of each layer at initialisation (epoch 0) and after each epoch, mean over the
 # runs of each arm; the first and last layer keep factor 1, the others are *tuned*. **Is there
 # something to balance?** Per run, the spread $\max_i\alpha_i - \min_i\alpha_i$ over the tuned
-# layers divided by their RMS Hill SE $(\alpha_i - 1)/\sqrt{n_{{\rm tail},i}}$
-# ({func}`fpt_core.spectra.tb_analysis.alpha_spread_over_se`): near 1, the ranking of the layers, and the
-# assignment, is noise. The table also gives the spread of α over seeds.
+# layers divided by their RMS Hill SE ({ref}`theory-htsr`;
+# {func}`~fpt_core.spectra.tb_analysis.alpha_spread_over_se`): near 1, the ranking of the layers,
+# and the assignment, is noise. The table also gives the spread of α over seeds.
 
 # %%
 geo = la.layer_geometry(hist, snaps["SGD"].weights[spectra_seeds[0]], P["exclude_first_last"])
@@ -148,11 +138,10 @@ display(la.alpha_heatmap(alpha_mean, layer_order), spread["table"].round(3))
 glue_words(n_tuned=str(len(tuned)), **la.spread_words(spread))
 
 # %% [markdown]
-# {glue:text}`n_tuned` tuned layers. α spread / Hill SE, median over runs and over TempBalance's
+# {glue:text}`n_tuned` tuned layers. α spread / Hill SE, median over runs and TempBalance's
 # {glue:text}`n_recomp` recomputations: **{glue:text}`spread_ratio`** (at initialisation
 # {glue:text}`spread_init`; final SGD weights {glue:text}`spread_final`). {glue:text}`spread_verdict`
-# Below, TempBalance's mean learning-rate factor per tuned layer: near 0.5 or 1.5, the runs agree
-# on which layer is the most (least) heavy-tailed.
+# Below, TempBalance's mean factor per tuned layer: near 0.5 or 1.5, the runs agree on the extremes.
 
 # %% tags=["remove-input"]
 la.factor_chart(alpha_mean, "TempBalance", tuned, layer_order)
@@ -163,8 +152,8 @@ la.factor_chart(alpha_mean, "TempBalance", tuned, layer_order)
 # last, paired by run). The 2–4 band was read off fits whose $x_{\min}$ minimises the KS distance,
 # so *α lies in 2–4* is tested with that estimator ({func}`fpt_core.spectra.htsr.clauset_alpha`) on the
 # kept final SGD weights; both with a 95 % t interval per tuned layer. FARMS pools the ESDs of
-# `farms_size`-square windows on a grid of `farms_windows_per_dim` overlapping positions per
-# dimension, like the reference code's fixed sampling (100-row windows, 9 positions).
+# `farms_size`-square windows at `farms_windows_per_dim` overlapping positions per dimension,
+# like the reference code's fixed sampling ({ref}`theory-htsr`).
 
 # %%
 est = la.kept_estimates(snaps, spectra_seeds, farms_size=P["farms_size"],
@@ -193,10 +182,9 @@ display(la.spectra_chart({arm: s.weights[seed0] for arm, s in snaps.items()}, la
 # %% [markdown]
 # ## What FARMS corrects: α against the aspect ratio
 # The same matrix cut to $Q \cdot n$ rows and $n$ columns, $Q = 1, 2, 4, 8$
-# ({func}`fpt_core.spectra.farms.aspect_ratio_table`): random Gaussian matrices, whose quality does not
-# depend on $Q$, and the trained tuned layer with the largest aspect ratio. Hill α rises with $Q$
-# as the Marchenko–Pastur law narrows ({ref}`theory-htsr`); FARMS should not.
-# {glue:md}`bias_words`
+# ({func}`fpt_core.spectra.farms.aspect_ratio_table`): random Gaussian matrices, whose quality does
+# not depend on $Q$, and the trained tuned layer with the largest aspect ratio. Hill α rises with
+# $Q$ as the Marchenko–Pastur law narrows ({ref}`theory-htsr`); FARMS should not. {glue:md}`bias_words`
 
 # %%
 ar = arb.aspect_ratio_demo(geo["shapes"], tuned, {s: snaps["SGD"].weights[s] for s in spectra_seeds},
@@ -229,7 +217,6 @@ pa.survival_chart(fp["survival"], P["target"])
 
 # %%
 cmp = pa.plateau_comparison(acc, P["plateau_epochs"], P["margin"], "SGD", "TempBalance")
-pdiff = cmp["diff"]
 
 # %% tags=["remove-input"]
 glue_words(plateau_words=Markdown(pa.plateau_words(cmp, P["margin"], P["plateau_epochs"], (
@@ -238,33 +225,26 @@ pa.plateau_histogram(cmp, "SGD", "TempBalance")
 
 # %% [markdown]
 # ## Summary and scope
-# Training lowers α (*{glue:text}`v_drop`*); the 2–4 band: *{glue:text}`v_band`*; TempBalance's
-# gain in plateau accuracy: *{glue:text}`v_tb`*; FARMS removes the aspect-ratio bias of random
-# matrices: *{glue:text}`v_farms`*. All on a small MLP on MNIST-1D with a cosine schedule of a few
-# tens of epochs, not the setting of {cite}`zhou2023temperature` (ResNets and VGGs on CIFAR-100,
-# 200 epochs); the `paper` preset (ResNet-18 on CIFAR-100 with crop and flip) is not run here.
+# Training lowers α (*{glue:text}`v_drop`*); the 2–4 band: *{glue:text}`v_band`*; TempBalance's gain
+# in plateau accuracy: *{glue:text}`v_tb`*; FARMS removes the aspect-ratio bias of random matrices:
+# *{glue:text}`v_farms`*. All on a small MLP on MNIST-1D with a cosine schedule of a few tens of
+# epochs, not the setting of {cite}`zhou2023temperature` (ResNets and VGGs on CIFAR-100, 200 epochs);
+# the `paper` preset (ResNet-18 on CIFAR-100 with crop and flip) is not run here.
 #
-# **The scan behind `default`** (`tools/scan_tempbalance.py`, not recomputed here): both arms
-# with the same seeds at several horizons; the SD of the paired plateau differences, the seeds
-# needed for a 95 % half-width of 0.005 (`default` takes its horizon and at least that many
-# seeds), the cost per run and the α spread over the Hill SE.
+# **The scan behind `default`** (`tools/scan_tempbalance.py`, not recomputed here): both arms with
+# the same seeds at several horizons; the SD of the paired plateau differences, the seeds needed for
+# a 95 % half-width of 0.005 (`default` takes its horizon and at least that many seeds), the cost
+# per run and the α spread over the Hill SE.
 
 # %% tags=["remove-input"]
 claims = htsr_claims(ht, ht_words, cmp, spread["spread_ratio"], len(tuned), P["margin"], bias,
                      ar["ratios"], ar["layer"])  # fmt: skip
-glue_words(claims_box=Markdown(claims_box(claims)), **{k: r["verdict"] for k, r in zip(
-    ("v_drop", "v_band", "v_tb", "v_farms"), claims[:4], strict=True)})  # fmt: skip
-scan_md, scan_json = Path("book/scans/tempbalance.md"), Path("book/scans/tempbalance.json")
-display(Markdown(scan_md.read_text() if scan_md.exists() else "*(scan table not found)*"))
-rows = json.loads(scan_json.read_text())["rows"] if scan_json.exists() else []
-display(Markdown(scan_words(rows, P, pdiff.sd, pdiff.half_width)))
-summary = {
-    "notebook": "06_temperature_balance", "preset": preset, "params": P,
-    "tempbalance_spec": tb_spec, "claims": claims,
-    **htsr_summary(p=P, ens=ens, hist=hist, shapes=geo["shapes"], tuned=tuned,
-                   spectra_seeds=spectra_seeds, retrained=retrained, spread=spread, fp=fp,
-                   plateau=cmp, ht=ht, agreement=agreement, bias=bias, ratios=ar["ratios"]),
-    "wall_time_s": timer.elapsed, "provenance": report.provenance(ens["SGD"].device),
-}  # fmt: skip
+glue_words(claims_box=Markdown(claims_box(claims)), **verdict_words(claims))
+display(Markdown(scan_markdown("book/scans/tempbalance.md", "book/scans/tempbalance.json", P,
+                               cmp["diff"].sd, cmp["diff"].half_width)))  # fmt: skip
+summary = tempbalance_summary(
+    "06_temperature_balance", preset, P, tb_spec, claims, timer.elapsed, ens=ens, hist=hist,
+    shapes=geo["shapes"], tuned=tuned, spectra_seeds=spectra_seeds, retrained=retrained,
+    spread=spread, fp=fp, plateau=cmp, ht=ht, agreement=agreement, bias=bias, ratios=ar["ratios"])  # fmt: skip
 report.write_summary(summary_path, summary)
 display(HTML(report.provenance_html(summary)))

@@ -34,18 +34,17 @@
 # (SE over seeds); the critical value is the Lyapunov criterion $\lambda = 0$, not the paper's
 # dimension-dependent normalisation {cite}`feng2019optimal`. **The training map** is the optimiser
 # as a dynamical system on (weights, momentum); its largest Lyapunov exponent
-# $\lambda_{\mathrm{train}}$ is measured by Benettin's method in the metric $(\theta, \eta b)$,
-# with the exactly neutral direction of a softmax head (all output biases up by one constant,
-# which would pin $\lambda_{\mathrm{train}} \ge 0$ at weight decay 0) projected out, after a
-# warm-up, over ≥ 2000 steps, with a convergence check (last half against the whole window within
-# $t_{0.975,\,n-1}$ SE for $n$ seeds: 3.18 for 4). Weight decay contracts a loss-flat direction at
-# the exact rate $\ln\rho(A(\gamma))$ ({func}`fpt_core.dynamics.tanh_mlp.weight_decay_floor`);
-# $\lambda_{\mathrm{train}} - \ln\rho$ is what it does *not* do by construction.
+# $\lambda_{\mathrm{train}}$ is measured by Benettin's method in the metric $(\theta, \eta b)$, the
+# exactly neutral softmax-shift direction projected out (it would pin $\lambda_{\mathrm{train}} \ge 0$
+# at weight decay 0), after a warm-up, over ≥ 2000 steps, with a convergence check (last half
+# against the whole window within $t_{0.975,\,n-1}$ SE for $n$ seeds). Weight decay contracts a
+# loss-flat direction at the exact rate $\ln\rho(A(\gamma))$
+# ({func}`fpt_core.dynamics.tanh_mlp.weight_decay_floor`); $\lambda_{\mathrm{train}} - \ln\rho$ is
+# what it does *not* do by construction.
 #
-# **The grid was chosen by measurement** (`tools/scan_chaos.py`, table at the end): at weight
-# decay 0, $\lambda_{\mathrm{net}}$ changes sign inside every momentum row, with enough ordered
-# cells and a horizon long enough to time most of them (a cell with a seed that never reaches the
-# target is censored, not averaged).
+# **The grid was chosen by measurement** (`tools/scan_chaos.py`, table at the end): at weight decay
+# 0, $\lambda_{\mathrm{net}}$ changes sign inside every momentum row, with enough ordered cells and a
+# horizon to time most (a cell with a seed that never reaches the target is censored, not averaged).
 
 # %% tags=["parameters"]
 preset = "default"  # tiny | default | paper
@@ -75,10 +74,6 @@ results_dir = "results"  # unused: this page stores no runs (passed by the execu
 summary_path = "book/executed/07_edge_of_chaos.summary.json"
 
 # %% tags=["remove-input"]
-import time
-from pathlib import Path
-
-import altair as alt
 import torch
 from IPython.display import HTML, Markdown, display
 
@@ -87,6 +82,7 @@ from fpt_core.book import phase_diagram as pd_
 from fpt_core.book import presets, report, viz
 from fpt_core.book.claims import claims_box
 from fpt_core.book.glued_words import glue_words
+from fpt_core.book.scan_report import stored_table
 from fpt_core.dynamics.edge_claims import (
     edge_optimum,
     edge_region,
@@ -104,8 +100,6 @@ P = presets.resolve(PRESETS, preset, **{k: globals()[k] for k in PRESETS["defaul
 pd_.check_grid(P)
 if threads is not None:
     torch.set_num_threads(int(threads))
-
-
 Markdown(", ".join(f"`{k}` = {v}" for k, v in P.items()))
 
 # %% [markdown]
@@ -139,10 +133,8 @@ horizon = (w0 + P["n_steps"]) / spe
 glue_words(n_cells=str(len(grid)), n_seeds=str(P["seeds"]), n_replicas=str(len(G.replicas)),
            spe=str(spe), horizon=f"{horizon:.0f}", window=f"{w0}–{w0 + P['n_steps']}",
            **B["words"], **T["words"])  # fmt: skip
-alt.hconcat(
-    pd_.heatmap(wd0, "lam_net", "λ_net (network map, per iteration)"),
-    pd_.heatmap(wd0, "lam_train", "λ_train (training map, per epoch)", fmt=".3f"),
-).resolve_scale(color="independent")
+pd_.heatmap_pair(wd0, ("lam_net", "λ_net (network map, per iteration)"),
+                 ("lam_train", "λ_train (training map, per epoch)", ".3f"))  # fmt: skip
 
 # %% [markdown]
 # At weight decay 0 there are **{glue:text}`n_ordered` ordered, {glue:text}`n_edge` edge and
@@ -158,8 +150,8 @@ alt.hconcat(
 # low. `tools/scan_lyapunov_window.py` measured it (table below): with no transient, the rate over
 # blocks of 1000 steps rises for the first 2000–3000 steps in every cell, then levels off in the
 # edge cells, creeps up in the slowest ordered cell (η = 0.01, μ = 0, still learning) and keeps
-# rising in the chaotic cells, whose weights grow without bound at weight decay 0, so no window
-# is stationary. Hence `transient` = 2500 steps at `default`.
+# rising in the chaotic cells (weights unbounded at weight decay 0: no window is stationary).
+# Hence `transient` = 2500 steps at `default`.
 #
 # On this build (2 SE), $\lambda_{\mathrm{train}}$ is significantly negative in
 # {glue:text}`t_neg` cells, consistent with 0 in {glue:text}`t_zero` and positive in
@@ -170,24 +162,20 @@ alt.hconcat(
 # sign change rests on has {glue:text}`t_lyap_conv`. Chart: the running estimate per cell.
 
 # %% tags=["remove-input"]
-scan_w = Path("book/scans/lyapunov_window.md")
-display(Markdown(scan_w.read_text() if scan_w.exists() else "*(scan table not found)*"))
+display(Markdown(stored_table("book/scans/lyapunov_window.md")))
 pd_.running_chart(running_by_cell(G, every=5), cells)
 
 # %% [markdown]
 # ## Generalisation at the edge
-# Plateau accuracy: the mean test accuracy over the last `plateau_epochs` epochs. The *edge
-# region*: every edge cell plus the two cells either side of a sign change of
-# $\lambda_{\mathrm{net}}$ in its row. Its best cell is compared with the best outside it; an
-# optimum counts only inside the grid and if the intervals (± 2 SE) separate. Cells still learning
-# (plateau above the `plateau_epochs` epochs before by > 2 SE) are left out.
+# Plateau accuracy: the mean test accuracy over the last `plateau_epochs` epochs. The *edge region*:
+# every edge cell plus the two cells either side of a sign change of $\lambda_{\mathrm{net}}$ in its
+# row. Its best cell is compared with the best outside it; an optimum counts only inside the grid
+# and if the intervals (± 2 SE) separate. Cells still learning (plateau above the `plateau_epochs`
+# epochs before by > 2 SE) are left out.
 
 # %% tags=["remove-input"]
-alt.hconcat(
-    pd_.heatmap(wd0, "plateau_acc", "plateau test accuracy", fmt=".3f", diverging=False),
-    pd_.heatmap(wd0, "fpt", f"training time T to accuracy {P['target']} (epochs)", fmt=".0f",
-                diverging=False),
-).resolve_scale(color="independent")  # fmt: skip
+pd_.heatmap_pair(wd0, ("plateau_acc", "plateau test accuracy", ".3f", False),
+                 ("fpt", f"training time T to accuracy {P['target']} (epochs)", ".0f", False))  # fmt: skip
 
 # %%
 opt = edge_optimum(wd0)  # best edge-region cell against the best cell outside it (± 2 SE)
@@ -246,23 +234,17 @@ pd_.cell_scatter(wd0[wd0["fpt"] < float("inf")].assign(inv=lambda d: 1 / d["eta_
 
 # %% [markdown]
 # ## Summary: the claims
-# The verdicts follow from the numbers above by the rules stated with each section. Below them,
-# the scan behind the grid (`tools/scan_chaos.py`, `book/scans/chaos.md`), with its wider range.
+# The verdicts follow from the numbers above by the rules stated with each section; below them the
+# scan behind the grid (`tools/scan_chaos.py`, `book/scans/chaos.md`), with its wider range.
 
 # %% tags=["remove-input"]
 claims = er.edge_claims(B, P["seeds"], opt, eff_net, eff_exc, sc_ord, sc_cha)
 glue_words(claims_box=Markdown(claims_box(claims)))
 display(Markdown(claims_box(claims, title="Claims (as in the box at the top)")))
-scan = Path("book/scans/chaos.md")
-display(Markdown(scan.read_text() if scan.exists() else "*(scan table not found)*"))
-summary = {
-    "notebook": "07_edge_of_chaos", "preset": preset, "params": P,
-    **er.edge_summary(B, T, ordered_still_learning=n_rising_low, sc_ord=sc_ord, sc_cha=sc_cha,
-                      opt=opt, eff_net=eff_net, eff_exc=eff_exc, cells=cells, claims=claims),
-    "n_replicas": int(len(G.replicas)), "steps_per_epoch": int(spe),
-    "wall_time_s": timer.elapsed,
-    "cpu_time_s": time.process_time(),  # one thread: ≈ the wall time on an unloaded machine
-    "provenance": report.provenance("cpu"),
-}  # fmt: skip
+display(Markdown(stored_table("book/scans/chaos.md")))
+summary = er.edge_page_summary(
+    preset, P, n_replicas=len(G.replicas), steps_per_epoch=spe, wall_time_s=timer.elapsed,
+    boundary=B, signs=T, ordered_still_learning=n_rising_low, sc_ord=sc_ord, sc_cha=sc_cha,
+    opt=opt, eff_net=eff_net, eff_exc=eff_exc, cells=cells, claims=claims)  # fmt: skip
 report.write_summary(summary_path, summary)
 display(HTML(report.provenance_html(summary)))

@@ -89,3 +89,21 @@ def test_summary_keeps_the_keys_and_writes_infinities_as_nan():
     assert "phase" not in s["scaling_ordered"]
     assert (s["lyapunov_converged"], s["lyapunov_converged_cells"]) == (False, 3)
     assert s["lyapunov_criterion"] == LYAPUNOV_CRITERION and s["ordered_still_learning"] == 2
+
+
+def test_page_summary_wraps_edge_summary_in_order():
+    from fpt_core.book.edge_report import FIT_KEYS, edge_page_summary, edge_summary
+
+    b = {"counts": {"ordered": 1}, "crossings": [], "crossings_train": [], "net_conv": True}
+    t = {"lyap_conv": True, "n_conv": 2, "train_conv": False}
+    fit = dict.fromkeys(FIT_KEYS)
+    science = dict(ordered_still_learning=1, sc_ord=fit, sc_cha=fit, opt={}, eff_net={"n": 1},
+                   eff_exc={}, cells=pd.DataFrame({"x": [1.0]}), claims=[{"verdict": "x"}])  # fmt: skip
+    s = edge_page_summary("tiny", {"seeds": 2}, n_replicas=4, steps_per_epoch=8,
+                          wall_time_s=1.5, boundary=b, signs=t, **science)  # fmt: skip
+    inner = edge_summary(b, t, **science)
+    assert list(s) == ["notebook", "preset", "params", *inner, "n_replicas", "steps_per_epoch",
+                       "wall_time_s", "cpu_time_s", "provenance"]  # fmt: skip
+    assert {k: s[k] for k in inner} == inner and s["notebook"] == "07_edge_of_chaos"
+    assert (s["n_replicas"], s["steps_per_epoch"], s["wall_time_s"]) == (4, 8, 1.5)
+    assert s["cpu_time_s"] > 0 and s["provenance"]["device"] == "cpu"

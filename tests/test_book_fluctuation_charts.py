@@ -1,6 +1,10 @@
 """fpt_core.book.fluctuation_charts: each chart encodes the columns it is given."""
 
+from types import SimpleNamespace
+
+import numpy as np
 import pandas as pd
+import torch
 
 from fpt_core.book import fluctuation_charts as fc
 
@@ -35,3 +39,12 @@ def test_docstring_examples():
 
     res = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert res.attempted > 0 and res.failed == 0
+
+
+def test_network_fit_chart_draws_the_data_and_the_prediction():
+    net = SimpleNamespace(x=torch.tensor([-1.0, 1.0]), y=torch.tensor([0.5, 0.25]),
+                          predict=lambda w, x: w[0] * np.asarray(x) + w[1])  # fmt: skip
+    spec = fc.network_fit_chart(net, np.array([1.0, 0.5]), n_points=5).to_dict()
+    data, fit = spec["datasets"].values()
+    assert data == [{"x": -1.0, "y": 0.5}, {"x": 1.0, "y": 0.25}]
+    assert [r["x"] for r in fit] == [-3.0, -1.5, 0.0, 1.5, 3.0] and fit[0]["f"] == -2.5

@@ -1,10 +1,20 @@
 """fpt_core.book.fluctuation_words: the page's words follow the numbers."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 from test_book_fluctuation_claims import WOR, WR, synthetic
 
-from fpt_core.book.fluctuation_words import current_text, ep_text, fluctuation_words, value_vs
+from fpt_core.book.fluctuation_words import (
+    current_text,
+    detail_markdown,
+    ep_text,
+    fluctuation_words,
+    minimum_words,
+    run_lengths,
+    value_vs,
+)
 
 
 def test_helpers():
@@ -52,6 +62,30 @@ def test_words_that_depend_on_the_data():
     assert w["dft_signif"] == "significant" and w["wor_dft_pred"] == "nan"
     scan = d["scan"].assign(**{"ε measured": [1e-9, 4e-8, 1e-6]})
     assert _words(scan=scan)["ratio_txt"].startswith("unresolved (1e-09 ± 1e-09) (η = 1e-06)")
+
+
+def test_minimum_words_and_run_lengths():
+    w = minimum_words(3.14159, np.array([3e-10, 4e-10]), np.array([0.02, 1.0, 250.0]))
+    assert w == {"u_star": "3.1416", "grad_star": "5e-10", "eig_h": "0.02, 1, 250",
+                 "cond_h": "12500"}  # fmt: skip
+    runs = {WR: SimpleNamespace(steps=1500), WOR: SimpleNamespace(steps=20)}
+    assert run_lengths(runs, 64) == (
+        "with replacement: 1,500 SGD steps × 64 chains; without replacement: 20 SGD steps × 64 chains"
+    )
+
+
+def test_detail_markdown_fills_every_word():
+    w = _words()
+    md = detail_markdown(w)
+    assert set(md) == {"wor_words", "sur_words", "bias_words", "dft_words"}
+    assert all("{" not in v and "}" not in v for v in md.values())  # no unfilled placeholder
+    assert f"‖C‖/‖D‖ = {w['irr_wor']} (Monte Carlo" in md["wor_words"]
+    assert md["sur_words"].startswith("Every ⟨e^−σ^(k)⟩") and w["sur_dft"] in md["sur_words"]
+    assert f"ε = {w['eps_pred']} (even part {w['eps_even']}" in md["bias_words"]
+    assert f"{w['dft_share']} % of 1 − slope" in md["dft_words"]
+    assert "w\\*" in md["wor_words"]  # the star is escaped for Markdown
+    bad = _words(sur=synthetic()["sur"].assign(**{"z(IFT)": [0.5, 3.5, 0.0]}))
+    assert detail_markdown(bad)["sur_words"].startswith("Not every")
 
 
 def test_docstring_examples():

@@ -56,3 +56,33 @@ def test_summary_sums_the_ensembles_and_takes_the_last_epoch():
     assert s["plateau_diff_ci95"] == [DIFF.low, DIFF.high] and s["aspect_ratios"] == [1, 8]
     assert s["tuned_layers"] == {"l1": (4, 2)} and s["n_tuned_layers"] == 1
     assert s["estimators_mean"] == {"A/l1": {"hill": 3.0}} and s["device"] == "cpu"
+
+
+def test_verdict_words_name_the_first_four_claims():
+    from fpt_core.book.htsr_claims import verdict_words
+
+    rows = [{"verdict": f"v{i}"} for i in range(5)]
+    assert verdict_words(rows) == {"v_drop": "v0", "v_band": "v1", "v_tb": "v2", "v_farms": "v3"}
+
+
+def test_page_summary_wraps_the_science_keys_with_the_page_and_provenance():
+    from fpt_core.book.htsr_claims import tempbalance_summary
+
+    e = SimpleNamespace(n_runs=4, n_trained=1, n_reused=3, n_diverged=0, device="cpu")
+    hist = pd.DataFrame({"arm": ["A"], "layer": ["l1"], "epoch": [2], "alpha": [3.0]})
+    agreement = {"mean": pd.DataFrame(), "gap_hc": 0.1, "gap_hf": 0.2, "agree": 1.0, "max_dev": 0.0}
+    p = {"target": 0.6, "farms_size": 32, "farms_windows_per_dim": 9, "epochs": 2}
+    science = dict(ens={"A": e}, hist=hist, shapes={"l1": (4, 2)}, tuned=["l1"],
+                   spectra_seeds=[0], retrained={"A": []},
+                   spread={"spread_ratio": 3.0, "init": 2.0, "base_final": 4.0},
+                   fp={"fpt": {}, "logrank_pvalue": 0.5},
+                   plateau={"stats": {}, "diff": DIFF, "corr": 0.9, "verdict": "x"}, ht=HT,
+                   agreement=agreement, bias={}, ratios=(1, 8))  # fmt: skip
+    s = tempbalance_summary("06_t", "tiny", p, {"kind": "tempbalance"}, [{"verdict": "x"}], 7.5,
+                            **science)  # fmt: skip
+    assert {k: s[k] for k in ("notebook", "preset", "params", "tempbalance_spec", "wall_time_s")} == {
+        "notebook": "06_t", "preset": "tiny", "params": p,
+        "tempbalance_spec": {"kind": "tempbalance"}, "wall_time_s": 7.5}  # fmt: skip
+    assert s["claims"] == [{"verdict": "x"}] and s["provenance"]["device"] == "cpu"
+    science_keys = htsr_summary(p=p, **science)
+    assert {k: s[k] for k in science_keys} == science_keys

@@ -112,3 +112,17 @@ def test_estimator_agreement_compares_argmin_layers_and_checks_logged_alpha():
     assert r["gap_hc"] == 0.0 and r["gap_hf"] == 0.5
     assert r["max_dev"] == pytest.approx(0.05)
     assert "in 50% of the kept runs" in r["words"]
+
+
+def test_alpha_histories_stack_the_arms_in_order():
+    from types import SimpleNamespace
+
+    from fpt_core.book.layer_alpha import alpha_histories
+
+    ev = lambda e, a: {"kind": "layer_alpha", "layers": ["fc1"], "alpha": [a], "step": e,  # noqa: E731
+                       "epoch": e}  # fmt: skip
+    ens = {"SGD": SimpleNamespace(records=[{"seed": 0, "events": [ev(0, 4.0), ev(1, 3.5)]}]),
+           "TB": SimpleNamespace(records=[{"seed": 0, "events": [ev(0, 4.0)]}])}  # fmt: skip
+    h = alpha_histories(ens)
+    assert h["arm"].tolist() == ["SGD", "SGD", "TB"] and h["alpha"].tolist() == [4.0, 3.5, 4.0]
+    assert list(h.index) == [0, 1, 2]

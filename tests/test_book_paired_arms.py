@@ -74,3 +74,13 @@ def test_arms_words_mention_retrained_seeds_only_when_there_are_some():
     assert w == ("**A**: 4 runs on `cpu`, 0 trained, 4 reused from the store, 1 diverged; seeds "
                  "[0, 1] retrained for their final weights. **B**: 4 runs on `cpu`, 0 trained, 4 "
                  "reused from the store, 1 diverged.")  # fmt: skip
+
+
+def test_check_pairing_needs_the_same_seeds_in_the_same_order():
+    from fpt_core.book.paired_arms import check_pairing
+
+    arm = lambda seeds: SimpleNamespace(records=[{"seed": s} for s in seeds])  # noqa: E731
+    check_pairing({"SGD": arm([0, 1, 2]), "TempBalance": arm([0, 1, 2])})
+    for other in ([0, 2, 1], [0, 1]):
+        with pytest.raises(RuntimeError, match="same seeds in the same order"):
+            check_pairing({"SGD": arm([0, 1, 2]), "TempBalance": arm(other)})

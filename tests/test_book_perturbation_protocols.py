@@ -77,3 +77,56 @@ def test_configs_carry_the_spec_and_the_same_store_key_as_a_hand_built_one():
     assert c.epochs == 20 and base.epochs == 30  # base is not changed
     with pytest.raises((ValueError, TypeError)):
         pp.perturbed_config(base, {**specs["partial_reset"], "f": 2.0}, 10, "once")
+
+
+def test_configs_validate_only_the_chosen_protocols():
+    base, specs = pp.configs({**P, "partial_f": 0.0})  # partial_reset not among the protocols
+    assert base == pp.base_config(P) and specs["partial_reset"]["f"] == 0.0
+    with pytest.raises(ValueError, match="f=0.0 must be"):
+        pp.configs({**P, "partial_f": 0.0, "protocols": ["shrink_perturb", "partial_reset"]})
+    with pytest.raises(ValueError, match="alpha=1.5 must lie in"):  # the checks come first
+        pp.configs({**P, "partial_f": 0.0}, **{**OK, "alpha": 1.5})
+    assert pp.configs(P, **OK)[0] == base
+
+
+def test_ensemble_counts_sum_every_ensemble():
+    from types import SimpleNamespace as NS
+
+    ens = [NS(n_runs=3, n_trained=3, n_reused=0, n_diverged=1)] * 2
+    assert pp.ensemble_counts(ens) == dict(n_runs=6, n_trained=6, n_reused=0, n_diverged=2)
+    assert pp.ensemble_counts([]) == dict(n_runs=0, n_trained=0, n_reused=0, n_diverged=0)
+
+
+def test_train_protocols_uses_the_pages_seeds_and_configs(monkeypatch):
+    calls = []
+
+    def fake_run_ensemble(config, seeds, **kw):
+        seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+        calls.append((config, seeds, kw))
+        return len(calls) - 1  # which call made this ensemble
+
+    monkeypatch.setattr(pp, "run_ensemble", fake_run_ensemble)
+    p = {**P, "n_runs": 5, "n_perturbed": 3, "short_runs": 2, "sp_taus": [12, 16],
+         "sp_short_taus": [4, 6], "short_horizon": 20}  # fmt: skip
+    base, specs = pp.configs(p)
+    runs = pp.train_protocols(base, specs, p, store="x", progress=True)
+    assert calls[0][0] == base and calls[0][1] == [0, 1, 2, 3, 4]
+    assert all(kw == {"store": "x", "progress": False} for _, _, kw in calls)
+    assert list(runs.once) == ["shrink_perturb"] and calls[runs.once["shrink_perturb"]][1] == [
+        10_000, 10_001, 10_002]  # fmt: skip
+    assert list(runs.periodic) == [10, 12, 16]
+    for j, tau in enumerate([10, 12, 16]):
+        config, seeds, _ = calls[runs.periodic[tau]]
+        assert seeds[0] == 10_000 * (j + 2) and len(seeds) == 3
+        want = {**specs["shrink_perturb"], "schedule": "periodic", "tau": tau}
+        assert config.perturbation == want
+    config, seeds, _ = calls[runs.short[6]]
+    assert seeds == [201_000, 201_001] and config.epochs == 20 and config.perturbation["tau"] == 6
+    config, seeds, _ = calls[runs.reset]
+    assert seeds[0] == 90_000 and config.perturbation["kind"] == "reset"
+    assert config.perturbation["tau"] == p["reset_tau"] and config.epochs == p["epochs"]
+    assert runs.all == list(range(len(calls)))
+    assert [label for label, _ in runs.labelled(20)] == [
+        "unperturbed", "shrink_perturb, once at τ0", "reset every 20"]  # fmt: skip
+    no_reset = {**p, "protocols": ["shrink_perturb"]}
+    assert pp.train_protocols(base, specs, no_reset).reset is None

@@ -94,3 +94,17 @@ def test_charts_build():
         cell_scatter(d, "lam_net", "lr", "x", "y", "t", log=True).to_dict()["mark"]["type"]
         == "point"
     )
+
+
+def test_heatmap_pair_draws_both_values_on_independent_scales():
+    from fpt_core.book.phase_diagram import heatmap_pair
+
+    d = pd.DataFrame({"lr": [0.1, 0.2], "momentum": [0.0, 0.0], "eta_eff": [0.1, 0.2],
+                      "phase": ["ordered", "chaotic"], "v": [-1.0, 1.0], "w": [0.5, 0.7]})  # fmt: skip
+    c = heatmap_pair(d, ("v", "λ"), ("w", "acc", ".3f", False)).to_dict()
+    left, right = c["hconcat"]
+    assert (left["title"], right["title"]) == ("λ", "acc")
+    assert c["resolve"]["scale"]["color"] == "independent"
+    assert left["layer"][0]["encoding"]["color"]["scale"]["scheme"] == "redblue"
+    assert right["layer"][0]["encoding"]["color"]["scale"]["scheme"] == "viridis"
+    assert right["layer"][1]["encoding"]["text"]["field"] == "label"

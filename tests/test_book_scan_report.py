@@ -20,3 +20,9 @@ def test_headline_lists_the_periods_above_the_best(tmp_path):
     assert "at τ = 35; periods above it beyond the intervals: 10, 75." in text
     assert text.endswith("| a | b |\n|---|---|")
     assert "missing" in scan_report.period_scan_markdown(tmp_path / "t.json")
+
+
+def test_stored_table_reads_the_file_or_says_it_is_missing(tmp_path):
+    (tmp_path / "s.md").write_text("| a |\n|---|\n| 1 |")
+    assert scan_report.stored_table(tmp_path / "s.md") == "| a |\n|---|\n| 1 |"
+    assert scan_report.stored_table(str(tmp_path / "t.md")) == "*(scan table not found)*"

@@ -60,3 +60,12 @@ def test_docstring_examples():
 
     res = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert res.attempted > 0 and res.failed == 0
+
+
+def test_permutation_errors_are_standard_errors_of_the_sets():
+    splits = [
+        SimpleNamespace(ep_mean_chain=m, irreversibility=0.1 * m) for m in (1.0, 2.0, 3.0, 6.0)
+    ]
+    ep_se, irr_se = sm.permutation_errors(splits)
+    assert ep_se == pytest.approx(np.std([1, 2, 3, 6], ddof=1) / 2)
+    assert irr_se == pytest.approx(0.1 * ep_se) and isinstance(ep_se, float)

@@ -44,3 +44,17 @@ def test_scan_words_match_horizon_and_network():
                  "seeds, hence 70 seeds for ±0.005; this build uses 72 and measured a paired SD "
                  "of 0.0201 (half-width 0.0047).")  # fmt: skip
     assert scan_words(rows, dict(p, model_kwargs={}), 0.02, 0.005) == ""
+
+
+def test_scan_markdown_shows_the_table_then_this_builds_words(tmp_path):
+    from fpt_core.book.tempbalance_design import scan_markdown
+
+    md, js = tmp_path / "scan.md", tmp_path / "scan.json"
+    md.write_text("| epochs | sd |")
+    js.write_text('{"rows": [{"epochs": 40, "hidden": [8], "sd_paired": 0.02, "runs": 16, '
+                  '"n_required": 62}]}')  # fmt: skip
+    p = {"epochs": 40, "model_kwargs": {"hidden": [8]}, "n_runs": 64}
+    text = scan_markdown(md, js, p, 0.019, 0.0048)
+    assert text.startswith("| epochs | sd |\n\n") and "hence 62 seeds" in text
+    assert "this build uses 64" in text and "(half-width 0.0048)" in text
+    assert scan_markdown(md, tmp_path / "none.json", p, 0.019, 0.0048) == "| epochs | sd |\n\n"

@@ -8,12 +8,14 @@ that the verdicts depend on: each verdict is the one :mod:`fpt_core.dynamics.edg
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from fpt_core.book import report
 from fpt_core.book.claims import claim
 from fpt_core.dynamics.edge_claims import scaling_absent
 
@@ -21,6 +23,7 @@ __all__ = [
     "LYAPUNOV_CRITERION",
     "cell_text",
     "edge_claims",
+    "edge_page_summary",
     "edge_summary",
     "fit_text",
     "left_out_text",
@@ -274,3 +277,30 @@ def weight_decay_table(cells: pd.DataFrame) -> pd.DataFrame:
     show = cells[["lr", "weight_decay", "lam_net", "lam_net_se", "phase", "lam_train", "wd_floor",
                   "lam_excess", "lam_train_se", "plateau_acc", "plateau_acc_se"]]  # fmt: skip
     return show.sort_values(["lr", "weight_decay"]).round(4).reset_index(drop=True)
+
+
+def edge_page_summary(preset: str, p: Mapping[str, Any], *, n_replicas: int,
+                      steps_per_epoch: int, wall_time_s: float, **science: Any) -> dict:  # fmt: skip
+    """The page's whole summary: name, preset and parameters, :func:`edge_summary` of
+    ``science``, the replicas and steps per epoch, the wall time, the process's CPU time so far
+    (one thread: about the wall time on an unloaded machine) and the provenance (CPU).
+
+    Examples
+    --------
+    >>> b = {"counts": {}, "crossings": [], "crossings_train": [], "net_conv": True}
+    >>> t = {"lyap_conv": True, "n_conv": 0, "train_conv": True}
+    >>> fit = dict.fromkeys(FIT_KEYS)
+    >>> s = edge_page_summary("tiny", {"seeds": 2}, n_replicas=4, steps_per_epoch=8,
+    ...     wall_time_s=1.0, boundary=b, signs=t, ordered_still_learning=0, sc_ord=fit,
+    ...     sc_cha=fit, opt={}, eff_net={}, eff_exc={}, cells=pd.DataFrame(), claims=[])
+    >>> list(s)[:3], list(s)[-5:], s["provenance"]["device"]
+    (['notebook', 'preset', 'params'], ['n_replicas', 'steps_per_epoch', 'wall_time_s', 'cpu_time_s', 'provenance'], 'cpu')
+    """
+    boundary, signs = science.pop("boundary"), science.pop("signs")
+    return {
+        "notebook": "07_edge_of_chaos", "preset": preset, "params": p,
+        **edge_summary(boundary, signs, **science),
+        "n_replicas": int(n_replicas), "steps_per_epoch": int(steps_per_epoch),
+        "wall_time_s": wall_time_s, "cpu_time_s": time.process_time(),
+        "provenance": report.provenance("cpu"),
+    }  # fmt: skip

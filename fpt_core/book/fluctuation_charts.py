@@ -9,10 +9,20 @@ chart; none computes a statistic.
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
+import numpy as np
 import pandas as pd
 
-__all__ = ["minimum_fit_chart", "moment_chart", "sigma_density_chart", "dft_chart", "bias_chart"]
+__all__ = [
+    "minimum_fit_chart",
+    "network_fit_chart",
+    "moment_chart",
+    "sigma_density_chart",
+    "dft_chart",
+    "bias_chart",
+]
 
 
 def minimum_fit_chart(data: pd.DataFrame, fit: pd.DataFrame) -> alt.LayerChart:
@@ -29,6 +39,26 @@ def minimum_fit_chart(data: pd.DataFrame, fit: pd.DataFrame) -> alt.LayerChart:
         alt.Chart(data).mark_circle(size=12, color="gray").encode(x="x:Q", y="y:Q")
         + alt.Chart(fit).mark_line(color="#d62728").encode(x="x:Q", y="f:Q")
     ).properties(width=480, height=240, title="Training data and the network at its minimum w*")
+
+
+def network_fit_chart(net: Any, w_star: np.ndarray, n_points: int = 200) -> alt.LayerChart:
+    """:func:`minimum_fit_chart` of a network's training data (tensors ``net.x``, ``net.y``) and
+    its prediction ``net.predict(w_star, x)`` on ``n_points`` points of [−3, 3].
+
+    Examples
+    --------
+    >>> import torch
+    >>> from types import SimpleNamespace
+    >>> net = SimpleNamespace(x=torch.zeros(2), y=torch.ones(2), predict=lambda w, x: w[0] * x)
+    >>> c = network_fit_chart(net, np.array([2.0]), n_points=3).to_dict()
+    >>> [r["f"] for r in list(c["datasets"].values())[1]]
+    [-6.0, 0.0, 6.0]
+    """
+    xs = np.linspace(-3, 3, n_points)
+    return minimum_fit_chart(
+        pd.DataFrame({"x": net.x.cpu().numpy(), "y": net.y.cpu().numpy()}),
+        pd.DataFrame({"x": xs, "f": net.predict(w_star, xs)}),
+    )
 
 
 def moment_chart(cmp: pd.DataFrame) -> alt.FacetChart:

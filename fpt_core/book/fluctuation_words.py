@@ -1,7 +1,8 @@
 """The words a page prints about a stationary SGD state: the measured numbers of the
 fluctuation-theorem tests as text, and the phrases whose wording depends on them.
 
-:func:`fluctuation_words` returns plain strings for :func:`myst_nb.glue`; every statistic is
+:func:`fluctuation_words` returns plain strings for :func:`myst_nb.glue`, and
+:func:`detail_markdown` the page's two detailed paragraphs built from them; every statistic is
 computed on the page.
 """
 
@@ -13,7 +14,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["value_vs", "current_text", "ep_text", "fluctuation_words"]
+__all__ = [
+    "value_vs",
+    "current_text",
+    "ep_text",
+    "minimum_words",
+    "run_lengths",
+    "fluctuation_words",
+    "detail_markdown",
+]
 
 WR, WOR = "with replacement", "without replacement"
 
@@ -68,6 +77,32 @@ def ep_text(g: pd.DataFrame) -> str:
     th_txt = f"{g['theory (chain)'].iloc[0]:.4g}" + (f" ± {th_se:.2g}" if th_se > 0 else "")
     return (f"{m:.4g} ± {s_:.2g} ({state}; continuum theory {g['theory'].iloc[0]:.4g}, chain "
             f"theory {th_txt})")  # fmt: skip
+
+
+def minimum_words(u_star: float, grad: np.ndarray, eigenvalues: np.ndarray) -> dict[str, str]:
+    """The loss at the minimum, the norm of the gradient there, the Hessian's eigenvalues
+    (ascending) and its condition number, as text.
+
+    Examples
+    --------
+    >>> minimum_words(12.345678, np.array([3e-9, 4e-9]), np.array([0.5, 2.0, 1500.0]))
+    {'u_star': '12.3457', 'grad_star': '5e-09', 'eig_h': '0.5, 2, 1500', 'cond_h': '3000'}
+    """
+    lam = np.asarray(eigenvalues, float)
+    return dict(u_star=f"{u_star:.4f}", grad_star=f"{np.linalg.norm(grad):.2g}",
+                eig_h=", ".join(f"{v:.4g}" for v in lam), cond_h=f"{lam[-1] / lam[0]:.0f}")  # fmt: skip
+
+
+def run_lengths(runs: Mapping[str, Any], n_chains: int) -> str:
+    """Steps per chain and chains, per policy.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> run_lengths({"with replacement": SimpleNamespace(steps=12000)}, 256)
+    'with replacement: 12,000 SGD steps × 256 chains'
+    """
+    return "; ".join(f"{k}: {r.steps:,} SGD steps × {n_chains} chains" for k, r in runs.items())
 
 
 def _list(values: Any, fmt: str) -> str:
@@ -180,3 +215,61 @@ def fluctuation_words(
         dft_chi2=f"{dft['chi2']:.1f}", dft_dof=f"{len(resolved)}", dft_p=f"{dft['p']:.2g}",
         sigma_ratio=_list(scan["⟨σ⟩ / theory (chain)"], ".3f"),
     )  # fmt: skip
+
+
+def detail_markdown(w: Mapping[str, str]) -> dict[str, str]:
+    """The detailed paragraphs of the page's summary, as Markdown built from the words of
+    :func:`fluctuation_words`: ``wor_words`` (minibatches without replacement against the
+    epoch-map theory), ``sur_words`` (the linear-Gaussian surrogate), ``bias_words`` (the IFT
+    bias on the toy and over the learning-rate scan) and ``dft_words`` (the DFT slope against the
+    Gaussian relation).
+
+    Examples
+    --------
+    See ``tests/test_book_fluctuation_words.py``.
+    """
+    wor = (
+        f"(one record per epoch): the predicted stationary mean lies {w['wor_shift']} stationary "
+        f"standard deviations from w\\*, the measured one within {w['wor_mean']} of them of the "
+        f"prediction. The covariance agrees with the epoch-map theory to {w['cov_wor']} % "
+        f"(largest entry {w['cov_wor_z']} SE off; the continuum Lyapunov equation misses by "
+        f"{w['cov_wor_cont']} % at ηMλ_max = {w['eta_m_lam']}). The fluctuations are "
+        f"{w['spread_ratio']}× smaller than with replacement, and by the theory the state is "
+        f"{w['closer']} equilibrium: ‖C‖/‖D‖ = {w['irr_wor']} (Monte Carlo error of the theory) "
+        f"against {w['irr_wr']}, entropy production per slowest relaxation time "
+        f"{w['ep_relax_wor']} against {w['ep_relax_wr']}. The lag-one circulation is "
+        f"{w['current_wor']}. Mean one-epoch entropy production: {w['ep_wor']}; ⟨e^−σ⟩ = "
+        f"{w['ift_wor']}; DFT slope {w['dft_wor']}. The bias of the epoch map is not derived here "
+        f"(its cumulant generating function has no closed form)."
+    )
+    sur = (
+        f"{w['sur_every'].capitalize()} ⟨e^−σ^(k)⟩ (both functionals, k = 1–3) lies within 3 SE "
+        f"of 1 (largest |z| = {w['sur_z']}, up to ηλ_max = {w['sur_eig']} per record), and the "
+        f"exact log ratio's DFT slopes are {w['sur_dft_all']} within 3 SE of 1 ({w['sur_dft']}). "
+        f"The fluctuation theorems' failures on the network therefore come from what the "
+        f"surrogate leaves out."
+    )
+    bias = (
+        f"On the toy process, simulated/predicted = {w['toy_ratio']} (z = {w['toy_z']}). On the "
+        f"network at η = {w['lr']} the predicted per-step bias is ε = {w['eps_pred']} (even part "
+        f"{w['eps_even']}, skew part {w['eps_skew']}), the measured one {w['eps_meas']} "
+        f"(z = {w['eps_z']}); centring σ at the stationary mean w\\* + μ₁ instead of the fixed "
+        f"point would change ln⟨e^−σ⟩ by {w['centre_shift']}. Where the expansion's premise holds "
+        f"(ηλ_max ≤ 0.1) the measured ε grows with log–log slope {w['fit_txt']}; over all "
+        f"resolved learning rates, up to ηλ_max = {w['lam_scan_max']}, the slope is "
+        f"{w['fit_all']}, and the prediction's slope over the scan is {w['fit_pred']}. "
+        f"Measured/predicted: {w['ratio_txt']}."
+    )
+    dft = (
+        f"With the measured ⟨σ⟩ and the predicted ε the Gaussian relation gives, at η = {w['lr']}, "
+        f"a slope of {w['dft_pred_main']} against the measured {w['dft_main']} "
+        f"(z = {w['dft_z']}); over the scan the measured slopes are {w['dft_scan']} against "
+        f"{w['dft_scan_pred']}. Without replacement the measured bias is {w['wor_bias']} per "
+        f"epoch, and the same relation gives {w['wor_dft_pred']} against the measured "
+        f"{w['wor_dft']}. Where ηλ_max ≤ 0.1 the relation accounts for {w['dft_share']} % of "
+        f"1 − slope; the remainder is {w['dft_signif']} (χ² = {w['dft_chi2']} on {w['dft_dof']} "
+        f"degrees of freedom, p = {w['dft_p']}) and is not explained here. The mean ⟨σ⟩ itself "
+        f"falls below the linear theory as η grows (measured/theory {w['sigma_ratio']}); that "
+        f"correction is not derived here."
+    )
+    return {"wor_words": wor, "sur_words": sur, "bias_words": bias, "dft_words": dft}

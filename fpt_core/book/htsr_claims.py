@@ -1,10 +1,12 @@
 """The HT-SR / TempBalance / FARMS claims as ledger rows, from the numbers a page measured.
 
-and :func:`htsr_summary` the page summary's keys. :func:`htsr_claims` builds the five rows (training lowers α; α in 2–4; TempBalance improves
+:func:`htsr_claims` builds the five rows (training lowers α; α in 2–4; TempBalance improves
 test accuracy; FARMS removes the aspect-ratio bias on random matrices and on a trained layer)
 from :func:`fpt_core.book.layer_alpha.htsr_tests`, :func:`fpt_core.book.paired_arms.plateau_comparison`
 and :func:`fpt_core.book.aspect_ratio_bias.bias_by_source`. Every verdict is the one those
-functions returned; this module only words them.
+functions returned; this module only words them. :func:`verdict_words` names the first four
+for the page's summary, :func:`htsr_summary` gives the summary's science keys and
+:func:`tempbalance_summary` the whole summary.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from typing import Any
 
 import pandas as pd
 
+from fpt_core.book import report
 from fpt_core.book.claims import claim
 
-__all__ = ["htsr_claims", "htsr_summary"]
+__all__ = ["htsr_claims", "htsr_summary", "tempbalance_summary", "verdict_words"]
 
 PAPER = "HT-SR / TempBalance"
 NOT_TESTED = "not tested at this preset"
@@ -179,3 +182,52 @@ def htsr_summary(*, p: Mapping[str, Any], ens: Mapping[str, Any], hist: pd.DataF
         "epochs": p["epochs"],
         "device": next(iter(ens.values())).device,
     }
+
+
+def verdict_words(claims: Sequence[Mapping[str, str]]) -> dict[str, str]:
+    """The verdicts of the first four claims of :func:`htsr_claims`, as ``v_drop`` (training
+    lowers α), ``v_band`` (α in 2–4), ``v_tb`` (TempBalance's gain) and ``v_farms`` (FARMS on
+    random matrices).
+
+    Examples
+    --------
+    >>> rows = [{"verdict": v} for v in ("reproduced", "not reproduced", "a", "b", "c")]
+    >>> verdict_words(rows)
+    {'v_drop': 'reproduced', 'v_band': 'not reproduced', 'v_tb': 'a', 'v_farms': 'b'}
+    """
+    keys = ("v_drop", "v_band", "v_tb", "v_farms")
+    return {k: r["verdict"] for k, r in zip(keys, claims[:4], strict=True)}
+
+
+def tempbalance_summary(notebook: str, preset: str, p: Mapping[str, Any],
+                        tempbalance_spec: Mapping[str, Any], claims: list[dict[str, str]],
+                        wall_time_s: float, **science: Any) -> dict[str, Any]:  # fmt: skip
+    """A TempBalance page's summary: its name, preset, parameters, TempBalance spec and claims,
+    then :func:`htsr_summary` of ``science`` (with ``p``), the wall time and the provenance of
+    the first arm's device.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> from fpt_core.stats.paired import paired_difference
+    >>> d = paired_difference([0.5, 0.6, 0.7], [0.52, 0.6, 0.73])
+    >>> ht = {"drop": {}, "premise_ok": True, "fit_gap": {}, "clauset": pd.DataFrame()}
+    >>> ag = {"mean": pd.DataFrame(), "gap_hc": 0.1, "gap_hf": 0.2, "agree": 1.0, "max_dev": 0.0}
+    >>> hist = pd.DataFrame({"arm": ["A"], "layer": ["a"], "epoch": [1], "alpha": [3.0]})
+    >>> e = NS(n_runs=3, n_trained=3, n_reused=0, n_diverged=0, device="cpu")
+    >>> p = {"target": 0.5, "farms_size": 32, "farms_windows_per_dim": 9, "epochs": 1}
+    >>> s = tempbalance_summary("06", "tiny", p, {"kind": "tempbalance"}, [], 2.0,
+    ...     ens={"A": e}, hist=hist, shapes={"a": (4, 2)}, tuned=["a"], spectra_seeds=[0],
+    ...     retrained={"A": []}, spread={"spread_ratio": 3.0, "init": 2.0, "base_final": 4.0},
+    ...     fp={"fpt": {}, "logrank_pvalue": 0.5},
+    ...     plateau={"stats": {}, "diff": d, "corr": 0.9, "verdict": "x"}, ht=ht,
+    ...     agreement=ag, bias={}, ratios=[1, 8])
+    >>> list(s)[:5], list(s)[-2:], s["n_runs"], s["provenance"]["device"]
+    (['notebook', 'preset', 'params', 'tempbalance_spec', 'claims'], ['wall_time_s', 'provenance'], 3, 'cpu')
+    """
+    science = htsr_summary(p=p, **science)
+    return {
+        "notebook": notebook, "preset": preset, "params": p, "tempbalance_spec": tempbalance_spec,
+        "claims": claims, **science, "wall_time_s": wall_time_s,
+        "provenance": report.provenance(science["device"]),
+    }  # fmt: skip

@@ -21,11 +21,12 @@ import pandas as pd
 from scipy import stats
 
 from fpt_core.spectra.htsr import clauset_alpha, esd, hill_alpha
-from fpt_core.spectra.tb_analysis import spread_over_se_by_run
+from fpt_core.spectra.tb_analysis import alpha_history, spread_over_se_by_run
 from fpt_core.stats.paired import band_verdict, paired_difference
 
 __all__ = [
     "alpha_by_epoch",
+    "alpha_histories",
     "alpha_heatmap",
     "estimator_agreement",
     "estimators_chart",
@@ -351,3 +352,23 @@ def kept_estimates(snaps: Mapping[str, Any], seeds: Sequence[int], *, farms_size
                                       farms_windows_per_dim=farms_windows_per_dim
                                       ).assign(arm=arm, seed=s)
                       for arm, snap in snaps.items() for s in seeds], ignore_index=True)  # fmt: skip
+
+
+def alpha_histories(ens: Mapping[str, Any]) -> pd.DataFrame:
+    """The α events logged by each arm's runs, one frame with an ``arm`` column.
+
+    ``ens`` maps arm names to ensembles with ``records``
+    (:func:`fpt_core.spectra.tb_analysis.alpha_history` reads them); rows in arm order.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> ev = {"kind": "layer_alpha", "layers": ["fc1", "fc2"], "alpha": [3.0, 4.5], "step": 0,
+    ...       "epoch": 0}
+    >>> h = alpha_histories({"SGD": NS(records=[{"seed": 0, "events": [ev]}]),
+    ...                      "TB": NS(records=[{"seed": 0, "events": [ev]}])})
+    >>> h[["arm", "layer", "alpha"]].values.tolist()
+    [['SGD', 'fc1', 3.0], ['SGD', 'fc2', 4.5], ['TB', 'fc1', 3.0], ['TB', 'fc2', 4.5]]
+    """
+    frames = [alpha_history(e.records).assign(arm=arm) for arm, e in ens.items()]
+    return pd.concat(frames, ignore_index=True)

@@ -24,6 +24,7 @@ from fpt_core.stats.paired import improvement_verdict, paired_difference
 __all__ = [
     "accuracy_chart",
     "arms_words",
+    "check_pairing",
     "first_passage_by_arm",
     "fpt_words",
     "plateau_comparison",
@@ -208,6 +209,27 @@ def plateau_words(cmp: Mapping[str, Any], margin: float, plateau_epochs: int,
         f'seeds {cmp["corr"]:.2f}, paired t p = {d.pvalue:.3g}). "{claim}": '
         f"*{cmp['verdict']}* — {why}."
     )
+
+
+def check_pairing(ens: Mapping[str, Any]) -> None:
+    """Raise ``RuntimeError`` unless every arm holds the same seeds in the same order.
+
+    ``ens`` maps arm names to ensembles whose ``records`` carry a ``seed`` each.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> check_pairing({"A": NS(records=[{"seed": 0}, {"seed": 1}]),
+    ...                "B": NS(records=[{"seed": 0}, {"seed": 1}])})
+    >>> check_pairing({"A": NS(records=[{"seed": 0}, {"seed": 1}]),
+    ...                "B": NS(records=[{"seed": 1}, {"seed": 0}])})
+    Traceback (most recent call last):
+    ...
+    RuntimeError: the two arms must hold the same seeds in the same order (pairing)
+    """
+    seeds = [[r["seed"] for r in e.records] for e in ens.values()]
+    if any(s != seeds[0] for s in seeds[1:]):
+        raise RuntimeError("the two arms must hold the same seeds in the same order (pairing)")
 
 
 def arms_words(ens: Mapping[str, Any], retrained: Mapping[str, Sequence[int]]) -> str:

@@ -8,10 +8,12 @@ checks of a preset's parameters, run before anything is trained.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fpt_core.train.config import TrainConfig
+from fpt_core.train.runner import EnsembleResult, run_ensemble
 
 ALL_PROTOCOLS = ("shrink_perturb", "reset", "partial_reset", "warm_restart")
 EFFECT = {"shrink_perturb": "weights", "reset": "weights (restart)",
@@ -151,3 +153,113 @@ def base_config(p: Mapping[str, Any]) -> TrainConfig:
         model_kwargs={"hidden": p["hidden"]} if p["model"] == "mlp" else {}, lr=p["lr"],
         momentum=p["momentum"], batch_size=p["batch_size"], epochs=p["epochs"],
     )  # fmt: skip
+
+
+def configs(p: Mapping[str, Any], **checks: Any) -> tuple[TrainConfig, dict[str, dict[str, Any]]]:
+    """The unperturbed config and the protocols' specs of a preset, every protocol of
+    ``p["protocols"]`` validated (built once at ``tau0``) before anything is trained.
+
+    With ``checks`` (``alpha``, ``confidence_level``, ``min_survivors``, ``n_resamples``), the
+    preset's values are checked first by :func:`check_parameters`.
+
+    Examples
+    --------
+    >>> p = dict(dataset="mnist1d", num_samples=2000, model="mlp", hidden=[256], lr=0.05,
+    ...          momentum=0.9, batch_size=100, epochs=30, lam=0.4, sigma=0.1, partial_f=0.25,
+    ...          warm_cycle=5, warm_floor=0.05, tau0=10, protocols=["reset", "partial_reset"])
+    >>> base, specs = configs(p)
+    >>> base.epochs, sorted(specs)[:2]
+    (30, ['partial_reset', 'reset'])
+    >>> configs({**p, "partial_f": 0.0})
+    Traceback (most recent call last):
+    ...
+    ValueError: f=0.0 must be a finite number in (0, 1]
+    """
+    if checks:
+        check_parameters(p, **checks)
+    base, specs = base_config(p), protocol_specs(p)
+    for name in p["protocols"]:
+        perturbed_config(base, specs[name], p["tau0"], "once")
+    return base, specs
+
+
+def ensemble_counts(ensembles: Sequence[Any]) -> dict[str, int]:
+    """Runs in, trained, reused from the store and diverged, summed over ``ensembles``
+    (:class:`fpt_core.train.runner.EnsembleResult` or anything with those attributes).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> e = [NS(n_runs=4, n_trained=1, n_reused=3, n_diverged=0), NS(n_runs=2, n_trained=2,
+    ...      n_reused=0, n_diverged=1)]
+    >>> ensemble_counts(e)
+    {'n_runs': 6, 'n_trained': 3, 'n_reused': 3, 'n_diverged': 1}
+    """
+    keys = ("n_runs", "n_trained", "n_reused", "n_diverged")
+    return {k: int(sum(getattr(e, k) for e in ensembles)) for k in keys}
+
+
+@dataclass(frozen=True)
+class ProtocolRuns:
+    """The ensembles of the optimal-perturbation page (see :func:`train_protocols`)."""
+
+    unperturbed: EnsembleResult
+    once: dict[str, EnsembleResult]
+    periodic: dict[float, EnsembleResult]
+    short: dict[float, EnsembleResult]
+    reset: EnsembleResult | None
+
+    @property
+    def all(self) -> list[EnsembleResult]:
+        """Every ensemble, the unperturbed one first and the reset's (if any) last."""
+        rest = [*self.once.values(), *self.periodic.values(), *self.short.values()]
+        return [self.unperturbed, *rest] + [self.reset] * (self.reset is not None)
+
+    def labelled(self, reset_tau: float) -> list[tuple[str, EnsembleResult]]:
+        """``(label, ensemble)`` of the unperturbed runs, each protocol once at τ0 and the reset
+        (if any), for :func:`fpt_core.book.viz.ensemble_means_chart`."""
+        once = [(f"{n}, once at τ0", e) for n, e in self.once.items()]
+        reset = [(f"reset every {reset_tau:g}", self.reset)] * (self.reset is not None)
+        return [("unperturbed", self.unperturbed), *once, *reset]
+
+
+def train_protocols(
+    base: TrainConfig, specs: Mapping[str, Mapping[str, Any]], p: Mapping[str, Any], **run_kw: Any
+) -> ProtocolRuns:
+    """Train (or read from the store) every ensemble of a preset, with common random numbers.
+
+    Seeds: the unperturbed runs ``0 … n_runs-1`` (notebooks 01–02's); each protocol but the
+    reset perturbed once at ``tau0``, seeds from 10 000; shrink & perturb every τ of
+    ``[tau0, *sp_taus]``, the j-th from 10 000·(j + 2) (notebook 02's runs, reused); the
+    short-period ensembles (``sp_short_taus``, ``short_runs`` runs cut at ``short_horizon``)
+    from 200 000 + 1000·j; the reset every ``reset_tau`` from 90 000 (if ``reset`` is among
+    the protocols). Every perturbed ensemble but the short ones has ``n_perturbed`` runs.
+
+    Parameters
+    ----------
+    base, specs
+        :func:`configs`.
+    p : mapping
+        The resolved preset.
+    **run_kw
+        Passed to :func:`fpt_core.train.runner.run_ensemble` (``progress`` is off).
+
+    Returns
+    -------
+    ProtocolRuns
+    """
+    run_kw = {**run_kw, "progress": False}
+    n_p = p["n_perturbed"]
+
+    def train(name: str, tau: float, schedule: str, seed0: int, n: int, **changes: Any):
+        config = perturbed_config(base, specs[name], tau, schedule, **changes)
+        return run_ensemble(config, range(seed0, seed0 + n), **run_kw)
+
+    unperturbed = run_ensemble(base, p["n_runs"], **run_kw)
+    once = {n: train(n, p["tau0"], "once", 10_000, n_p) for n in p["protocols"] if n != "reset"}
+    periodic = {tau: train("shrink_perturb", tau, "periodic", 10_000 * (j + 2), n_p)
+                for j, tau in enumerate([p["tau0"], *p["sp_taus"]])}  # fmt: skip
+    short = {tau: train("shrink_perturb", tau, "periodic", 200_000 + 1000 * j, p["short_runs"],
+                        epochs=p["short_horizon"]) for j, tau in enumerate(p["sp_short_taus"])}  # fmt: skip
+    reset = train("reset", p["reset_tau"], "periodic", 90_000, n_p) if "reset" in p["protocols"] else None  # fmt: skip
+    return ProtocolRuns(unperturbed, once, periodic, short, reset)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from fpt_core.dynamics.edge_grid import sign_change_rows
 
-__all__ = ["cell_scatter", "check_grid", "grid_cells", "heatmap", "phase_boundary",
+__all__ = ["cell_scatter", "check_grid", "grid_cells", "heatmap", "heatmap_pair", "phase_boundary",
            "running_chart", "training_map_signs"]  # fmt: skip
 
 
@@ -114,6 +114,25 @@ def heatmap(df: pd.DataFrame, value: str, title: str, fmt: str = ".2f", divergin
     rect = base.mark_rect().encode(color=alt.Color(f"{value}:Q", scale=scale, title=None))
     text = base.mark_text(fontSize=10).encode(text="label:N")
     return (rect + text).properties(width=300, height=150, title=title)
+
+
+def heatmap_pair(df: pd.DataFrame, left: tuple, right: tuple):
+    """Two :func:`heatmap` of ``df`` side by side, each with its own colour scale.
+
+    ``left`` and ``right`` are :func:`heatmap`'s ``(value, title[, fmt[, diverging]])``.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"lr": [0.1, 0.2], "momentum": [0.0, 0.0], "eta_eff": [0.1, 0.2],
+    ...                   "phase": ["ordered", "chaotic"], "v": [-1.0, 1.0], "w": [0.5, 0.7]})
+    >>> c = heatmap_pair(d, ("v", "v"), ("w", "w", ".3f", False))
+    >>> type(c).__name__, [h.title for h in c.hconcat]
+    ('HConcatChart', ['v', 'w'])
+    """
+    import altair as alt
+
+    charts = (heatmap(df, *left), heatmap(df, *right))
+    return alt.hconcat(*charts).resolve_scale(color="independent")
 
 
 def phase_boundary(wd0: pd.DataFrame) -> dict:

@@ -49,3 +49,15 @@ def period_scan_markdown(path: str | Path) -> str:
         + "."
     )
     return head + "\n\n" + path.with_suffix(".md").read_text()
+
+
+def stored_table(path: str | Path) -> str:
+    """The stored Markdown table of a scan, or ``*(scan table not found)*`` if it is missing.
+
+    Examples
+    --------
+    >>> stored_table("/nonexistent/scan.md")
+    '*(scan table not found)*'
+    """
+    path = Path(path)
+    return path.read_text() if path.exists() else "*(scan table not found)*"

@@ -4,17 +4,20 @@
 its confidence intervals; :func:`arm_configs` builds the two :class:`fpt_core.train.config.TrainConfig`
 arms that differ only in TempBalance: plain SGD with the measuring-only protocol (α logged,
 no learning rate changed) and SGD with TempBalance's per-layer learning rates;
-:func:`scan_words` compares the design scan with this build.
+:func:`scan_words` compares the design scan with this build, :func:`scan_markdown` shows the
+scan's stored table with it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from fpt_core.train.config import TrainConfig
 
-__all__ = ["arm_configs", "check_design", "scan_words"]
+__all__ = ["arm_configs", "check_design", "scan_markdown", "scan_words"]
 
 
 def check_design(p: Mapping[str, Any]) -> None:
@@ -111,3 +114,21 @@ def scan_words(rows: list[dict[str, Any]], p: Mapping[str, Any], sd: float,
             f"{r['sd_paired']:.4f} over {r['runs']} seeds, hence {r['n_required']} seeds for "
             f"±0.005; this build uses {p['n_runs']} and measured a paired SD of {sd:.4f} "
             f"(half-width {half_width:.4f}).")  # fmt: skip
+
+
+def scan_markdown(table: str | Path, rows: str | Path, p: Mapping[str, Any], sd: float,
+                  half_width: float) -> str:  # fmt: skip
+    """The design scan's stored Markdown table, then :func:`scan_words` for this build.
+
+    ``table`` is ``tools/scan_tempbalance.py``'s Markdown file and ``rows`` its JSON (with a
+    ``rows`` list); a missing table reads ``*(scan table not found)*``, missing rows no words.
+
+    Examples
+    --------
+    >>> scan_markdown("/nonexistent.md", "/nonexistent.json", {}, 0.02, 0.005).strip()
+    '*(scan table not found)*'
+    """
+    table, rows = Path(table), Path(rows)
+    text = table.read_text() if table.exists() else "*(scan table not found)*"
+    found = json.loads(rows.read_text())["rows"] if rows.exists() else []
+    return f"{text}\n\n{scan_words(found, p, sd, half_width)}"
