@@ -138,6 +138,22 @@ def write_timings(executed: Path) -> None:
                 f"{100 * r.get('loop_matmul_peak_fraction', float('nan')):.1f}% | "
                 f"{r['state_bytes_per_replica']} | {r.get('activation_bytes_per_replica', '')} |"
             )
+        tail = b.get("step_tail")
+        if tail and "compiled_masked_ms" in tail:
+            same = (
+                "gives the same floats"
+                if tail["bit_identical"]
+                else "does not give the same floats"
+            )
+            lines += [
+                "",
+                f"The element-wise tail of a step (SGD with momentum, MLP, R = {tail['replicas']}): "
+                f"PyTorch's fused kernel {tail['fused_ms']:.1f} ms; the masked update used when a "
+                f"replica diverged or learning-rate scales differ (TempBalance) "
+                f"{tail['masked_ms']:.1f} ms eager, {tail['compiled_masked_ms']:.1f} ms under "
+                f"`torch.compile` after {tail['compile_s']:.0f} s of compilation; the compiled "
+                f"update {same} as the eager one.",
+            ]
     else:
         lines = ["`make bench` has not been run for this build, so there is no table here."]
     books = [

@@ -46,6 +46,7 @@ from fpt_core.train.grouped import grouped_forward, grouped_grads
 from fpt_core.train.models import build_model, has_batchnorm
 from fpt_core.train.optim import sgd_step, uniform_step
 from fpt_core.train.progress import emit as emit_progress
+from fpt_core.train.replica_groups import replica_group
 
 __all__ = ["ENGINE_VERSION", "EnsembleState", "Hook", "train_ensemble", "derive_seed", "init_model"]
 
@@ -92,6 +93,7 @@ class EnsembleState:
     lr_restart_step: int = 0
     events: list[list[dict[str, Any]]] = field(default_factory=list)
     kernel: MLPKernel | None = None  # hand-written batched gradients for a plain MLP
+    group: int = 0  # replicas per vmap call (fpt_core.train.replica_groups); 0: all
 
     @property
     def R(self) -> int:
@@ -127,7 +129,16 @@ def _cross_entropy(base: nn.Module):
 
 def _grads_vmap(state: EnsembleState, xb: torch.Tensor, yb: torch.Tensor):
     fn = vmap(grad_and_value(_cross_entropy(state.base)))
-    return fn(state.params, state.buffers, xb, yb)
+    g = state.group or state.R
+    if g >= state.R:
+        return fn(state.params, state.buffers, xb, yb)
+    parts = [  # groups of replicas whose activations fit in cache (CPU)
+        fn({k: v[s : s + g] for k, v in state.params.items()},
+           {k: v[s : s + g] for k, v in state.buffers.items()}, xb[s : s + g], yb[s : s + g])
+        for s in range(0, state.R, g)
+    ]  # fmt: skip
+    grads = {k: torch.cat([p[0][k] for p in parts]) for k in state.params}
+    return grads, torch.cat([p[1] for p in parts])
 
 
 GROUPED_ON = ("cuda",)  # device types where BatchNorm models train as one grouped network
@@ -220,6 +231,7 @@ def _new_state(config: TrainConfig, seeds: Sequence[int], data: Data) -> Ensembl
         steps_per_epoch=math.ceil(data.n_train / config.batch_size),
         events=[[] for _ in seeds],
         kernel=MLPKernel(base) if is_plain_mlp(base) and config.precision == "fp32" else None,
+        group=replica_group(base, data.input_shape, config.batch_size, R, dev),
     )
 
 
