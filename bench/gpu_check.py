@@ -4,7 +4,7 @@ One script, no network, ≤ 8 minutes on one H100 (``--budget-s`` caps the throu
 
 1. ``equivalence``: R = 4 ResNet-18 replicas (the engine's seeds and initialisation) through the
    grouped network (:func:`fpt_core.train.grouped.grouped_grads`, channels-last as the engine calls it on
-   CUDA) against 4 separate ``nn.Module``\\ s (``tests/test_grouped.py``'s reference), fp32 with
+   CUDA) against 4 separate ``nn.Module``\\ s (``tests/train/test_grouped.py``'s reference), fp32 with
    TF32 off: logits, losses, gradients, BatchNorm running statistics and eval-mode logits; then
    ``train_ensemble`` against the plain ``torch.optim.SGD`` loop (:func:`fpt_core.train.reference.train_solo`)
    over one epoch of a small data set;
@@ -121,7 +121,7 @@ def _diff(a: torch.Tensor, b: torch.Tensor) -> tuple[float, float]:
 
 # ---------------------------------------------------------------- 1. equivalence
 def check_equivalence(dev: torch.device, S: dict) -> dict:
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(ROOT / "tests" / "train"))
     import test_grouped as tg  # the CPU tests' reference and tolerances, reused
 
     R, B, side = S["eq_R"], S["eq_B"], S["side"]
@@ -195,7 +195,7 @@ def check_engine_vs_solo(dev: torch.device, S: dict) -> dict:
         b = torch.tensor([t[field] for t in solo], dtype=torch.float64)
         ok = torch.isfinite(a) & torch.isfinite(b)
         out[f"{field}_max_abs_diff"] = float((a[ok] - b[ok]).abs().max())
-        # tests/test_engine.py's tolerance for the engine against train_solo
+        # tests/train/test_engine.py's tolerance for the engine against train_solo
         close = torch.isclose(a, b, rtol=1e-4, atol=1e-5, equal_nan=True).all()
         out["within_test_tolerance"] &= bool(close)
     out["max_abs_diff"] = max(out["test_loss_max_abs_diff"], out["train_loss_max_abs_diff"])

@@ -136,7 +136,7 @@ def test_module_skipped_at_collection_is_an_error_under_ci(with_ci_hooks, monkey
 def test_browser_test_fails_under_ci_when_chromium_is_not_on_path(tmp_path, ci):
     """The browser test itself, in a subprocess whose ``PATH`` is an empty folder: under CI it
     fails (before the book is built), otherwise it skips."""
-    node = "tests/test_browser.py::test_static_fallback_is_shown_without_javascript"
+    node = "tests/book/test_browser.py::test_static_fallback_is_shown_without_javascript"
     res = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", node],
         cwd=ROOT,

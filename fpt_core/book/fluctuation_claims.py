@@ -59,7 +59,7 @@ def fluctuation_claims(
 
     Examples
     --------
-    See ``tests/test_book_fluctuation_claims.py`` for a complete synthetic input.
+    See ``tests/book/test_book_fluctuation_claims.py`` for a complete synthetic input.
     """
     A = "Adhikari et al. 2023"
     ratio_c = ck.loc[("with replacement", "C"), "‖theory‖ / noise"]

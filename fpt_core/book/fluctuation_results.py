@@ -104,7 +104,7 @@ def fluctuation_results(
 
     Examples
     --------
-    See ``tests/test_book_fluctuation_results.py`` for a complete synthetic input.
+    See ``tests/book/test_book_fluctuation_results.py`` for a complete synthetic input.
     """
     runs = list(policies)
     by_k = by_window
@@ -193,7 +193,7 @@ def page_record(
 
     Examples
     --------
-    See ``tests/test_book_fluctuation_results.py`` for a complete synthetic input.
+    See ``tests/book/test_book_fluctuation_results.py`` for a complete synthetic input.
     """
     lr = params["lr"]
     main, pr_main = scan[scan["η"] == lr].iloc[0], pred[lr]

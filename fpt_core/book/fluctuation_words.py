@@ -149,7 +149,7 @@ def fluctuation_words(
 
     Examples
     --------
-    See ``tests/test_book_fluctuation_words.py``.
+    See ``tests/book/test_book_fluctuation_words.py``.
     """
     wr, wor = ep[ep["policy"] == WR], ep[ep["policy"] == WOR]
     resolved, fit, fit_all = fits["resolved"], fits["fit"], fits["fit_all"]
@@ -226,7 +226,7 @@ def detail_markdown(w: Mapping[str, str]) -> dict[str, str]:
 
     Examples
     --------
-    See ``tests/test_book_fluctuation_words.py``.
+    See ``tests/book/test_book_fluctuation_words.py``.
     """
     wor = (
         f"(one record per epoch): the predicted stationary mean lies {w['wor_shift']} stationary "

@@ -41,7 +41,7 @@ def test_presets_resolve():
 def test_every_notebook_has_its_presets_in_the_one_presets_file(tmp_path):
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     stems = sorted(p.stem for p in (root / "notebooks").glob("[0-9]*.py"))
     for stem in stems:
         table = presets.load(stem, root / "notebooks" / "presets.yml")

@@ -1,6 +1,6 @@
 """Known-answer tests of fpt_core.langevin.linreg: Gaussian KL, moment errors, the error scan's estimators.
 
-(The older linreg tests — posterior, SGLD/SGWORLD theory — live in tests/test_langevin.py.)
+(The older linreg tests — posterior, SGLD/SGWORLD theory — live in tests/langevin/test_langevin.py.)
 """
 
 from dataclasses import dataclass

@@ -1,6 +1,6 @@
 """Notebook 05 at the `tiny` preset: headline numbers against bounds a broken pipeline misses.
 
-See tests/test_results_02.py for the conventions."""
+See tests/book/test_results_02.py for the conventions."""
 
 import numpy as np
 import pytest
