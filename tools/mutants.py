@@ -478,6 +478,13 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/train/test_checkpoint.py",),
     ),
     M(
+        "replica-groups-concatenated-out-of-order",
+        "fpt_core/train/engine.py",
+        "grads = {k: torch.cat([p[0][k] for p in parts]) for k in state.params}",
+        "grads = {k: torch.cat([p[0][k] for p in parts[::-1]]) for k in state.params}",
+        ("tests/train/test_replica_groups.py",),
+    ),
+    M(
         "edge-grid-convergence-at-2-se",
         "fpt_core/dynamics/edge_grid.py",
         "z_conv = float(stats.t.ppf(0.975, len(seeds) - 1))",
