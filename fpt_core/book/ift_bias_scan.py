@@ -30,6 +30,7 @@ __all__ = [
     "premise_fits",
     "centre_shift",
     "gaussian_dft_slope",
+    "dft_slope_test",
 ]
 
 PREMISE = 0.1  # the expansion's premise: ηλ_max ≤ 0.1 (relative corrections O(ηλ_max))
@@ -308,3 +309,35 @@ def gaussian_dft_slope(rows: pd.DataFrame) -> float:
     """
     mean, eps = rows["⟨σ⟩"].iloc[0], rows["⟨e^−σ⟩"].iloc[0] - 1
     return ift_bias.dft_slope_from_bias(mean, eps) if eps > -1 and mean > 0 else float("nan")
+
+
+def dft_slope_test(resolved: pd.DataFrame) -> dict[str, Any]:
+    """Test of the DFT-slope relation 1 − slope ≈ ε/⟨σ⟩ on the resolved rows of the scan.
+
+    Parameters
+    ----------
+    resolved : DataFrame
+        Rows of :func:`scan_table` where ε is resolved and the premise holds (columns
+        ``DFT slope``, ``DFT slope predicted``, ``z(slope)``).
+
+    Returns
+    -------
+    dict
+        ``share``: per row, 100 × (1 − predicted slope)/(1 − measured slope), the percentage of
+        the measured shortfall the bias explains; ``chi2`` = Σ z(slope)² and ``p`` its upper tail
+        under χ² with one degree of freedom per row (NaN without rows).
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"DFT slope": [0.9, 0.8], "DFT slope predicted": [0.95, 0.8],
+    ...                   "z(slope)": [-1.0, 0.0]})
+    >>> t = dft_slope_test(r)
+    >>> t["share"].round(6).tolist(), t["chi2"], round(t["p"], 3)
+    ([50.0, 100.0], 1.0, 0.607)
+    """
+    from scipy import stats
+
+    share = 100 * (1 - resolved["DFT slope predicted"]) / (1 - resolved["DFT slope"])
+    chi2 = float((resolved["z(slope)"] ** 2).sum())
+    p = float(stats.chi2.sf(chi2, len(resolved))) if len(resolved) else float("nan")
+    return {"share": share, "chi2": chi2, "p": p}

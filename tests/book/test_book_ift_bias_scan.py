@@ -122,3 +122,18 @@ def test_docstring_examples():
 
     res = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert res.attempted > 0 and res.failed == 0
+
+
+def test_dft_slope_test_against_scipy():
+    from scipy import stats
+
+    r = pd.DataFrame(
+        {"DFT slope": [0.9, 0.7, 0.95], "DFT slope predicted": [0.92, 0.75, 0.95],
+         "z(slope)": [-0.5, -2.0, 0.0]}
+    )  # fmt: skip
+    t = bs.dft_slope_test(r)
+    assert t["share"].tolist() == pytest.approx([80.0, 250.0 / 3, 100.0])
+    assert t["chi2"] == pytest.approx(4.25)
+    assert t["p"] == pytest.approx(stats.chi2.sf(4.25, 3))
+    empty = bs.dft_slope_test(r.iloc[:0])
+    assert empty["chi2"] == 0.0 and np.isnan(empty["p"])
