@@ -222,7 +222,7 @@ target_sweep.sweep_error_chart(sweep)
 # %% tags=["hide-input"]
 display(Markdown(filename="book/scans/single_frequency.md"))
 claims = words.single_frequency_claims(sf, alpha=alpha)
-counts = {k: sum(getattr(e, k) for e in all_ens) for k in ("n_runs", "n_trained", "n_reused", "n_diverged")}  # fmt: skip
+counts = report.ensemble_counts(all_ens)
 summary = {
     "notebook": "02_single_frequency", "preset": preset, "params": P, "target": P["target"],
     "tau0": P["tau0"], **words.summary_fields(sf), "claims": claims, **counts, "device": ens0.device,

@@ -114,7 +114,7 @@ runs = pp.train_protocols(base, SPECS, P, store=results_dir, chunk_size=P["chunk
 ens0 = runs.unperturbed
 times, acc0 = ens0.matrix("test_acc")
 horizon, n_p, sp_periods = float(times[-1]), P["n_perturbed"], [P["tau0"], *P["sp_taus"]]
-counts = pp.ensemble_counts(runs.all)
+counts = report.ensemble_counts(runs.all)
 glue_words(**{"n_ens": len(runs.all), "n_unperturbed": ens0.n_runs, **counts, **P})
 acc_once = {n: e.matrix("test_acc")[1] for n, e in runs.once.items()}
 acc_sp = {tau: e.matrix("test_acc")[1] for tau, e in runs.periodic.items()}

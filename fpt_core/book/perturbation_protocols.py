@@ -8,7 +8,7 @@ checks of a preset's parameters, run before anything is trained.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,22 +181,6 @@ def configs(p: Mapping[str, Any], **checks: Any) -> tuple[TrainConfig, dict[str,
     for name in p["protocols"]:
         perturbed_config(base, specs[name], p["tau0"], "once")
     return base, specs
-
-
-def ensemble_counts(ensembles: Sequence[Any]) -> dict[str, int]:
-    """Runs in, trained, reused from the store and diverged, summed over ``ensembles``
-    (:class:`fpt_core.train.runner.EnsembleResult` or anything with those attributes).
-
-    Examples
-    --------
-    >>> from types import SimpleNamespace as NS
-    >>> e = [NS(n_runs=4, n_trained=1, n_reused=3, n_diverged=0), NS(n_runs=2, n_trained=2,
-    ...      n_reused=0, n_diverged=1)]
-    >>> ensemble_counts(e)
-    {'n_runs': 6, 'n_trained': 3, 'n_reused': 3, 'n_diverged': 1}
-    """
-    keys = ("n_runs", "n_trained", "n_reused", "n_diverged")
-    return {k: int(sum(getattr(e, k) for e in ensembles)) for k in keys}
 
 
 @dataclass(frozen=True)

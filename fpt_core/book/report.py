@@ -8,7 +8,7 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,14 @@ import numpy as np
 
 from fpt_core.train.store import atomic_write_text
 
-__all__ = ["provenance", "provenance_html", "write_summary", "peak_memory_mb", "Timer"]
+__all__ = [
+    "provenance",
+    "provenance_html",
+    "write_summary",
+    "peak_memory_mb",
+    "ensemble_counts",
+    "Timer",
+]
 
 
 def _git_commit() -> str | None:
@@ -84,6 +91,22 @@ def _clean(x: Any) -> Any:
 def write_summary(path: str | os.PathLike, summary: Mapping[str, Any]) -> Path:
     """Write ``summary`` as JSON atomically (non-finite numbers become ``null``)."""
     return atomic_write_text(path, json.dumps(_clean(summary), indent=2, allow_nan=False) + "\n")
+
+
+def ensemble_counts(ensembles: Sequence[Any]) -> dict[str, int]:
+    """Runs in, trained, reused from the store and diverged, summed over ``ensembles``
+    (:class:`fpt_core.train.runner.EnsembleResult` or anything with those attributes).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> e = [NS(n_runs=4, n_trained=1, n_reused=3, n_diverged=0), NS(n_runs=2, n_trained=2,
+    ...      n_reused=0, n_diverged=1)]
+    >>> ensemble_counts(e)
+    {'n_runs': 6, 'n_trained': 3, 'n_reused': 3, 'n_diverged': 1}
+    """
+    keys = ("n_runs", "n_trained", "n_reused", "n_diverged")
+    return {k: int(sum(getattr(e, k) for e in ensembles)) for k in keys}
 
 
 def provenance_html(summary: Mapping[str, Any]) -> str:

@@ -89,14 +89,6 @@ def test_configs_validate_only_the_chosen_protocols():
     assert pp.configs(P, **OK)[0] == base
 
 
-def test_ensemble_counts_sum_every_ensemble():
-    from types import SimpleNamespace as NS
-
-    ens = [NS(n_runs=3, n_trained=3, n_reused=0, n_diverged=1)] * 2
-    assert pp.ensemble_counts(ens) == dict(n_runs=6, n_trained=6, n_reused=0, n_diverged=2)
-    assert pp.ensemble_counts([]) == dict(n_runs=0, n_trained=0, n_reused=0, n_diverged=0)
-
-
 def test_train_protocols_uses_the_pages_seeds_and_configs(monkeypatch):
     calls = []
 

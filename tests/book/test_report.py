@@ -59,3 +59,11 @@ def test_every_notebook_has_its_presets_in_the_one_presets_file(tmp_path):
     bad.write_text("x:\n  tiny: {a: 1}\n  default: {a: 2}\n")
     with pytest.raises(ValueError, match="must be"):
         presets.load("x", bad)
+
+
+def test_ensemble_counts_sum_every_ensemble():
+    from types import SimpleNamespace as NS
+
+    ens = [NS(n_runs=3, n_trained=3, n_reused=0, n_diverged=1)] * 2
+    assert report.ensemble_counts(ens) == dict(n_runs=6, n_trained=6, n_reused=0, n_diverged=2)
+    assert report.ensemble_counts([]) == dict(n_runs=0, n_trained=0, n_reused=0, n_diverged=0)
